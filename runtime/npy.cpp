@@ -1,0 +1,386 @@
+// .npy reader and writer (see npy.h for what is accepted). Hand-written: no Debian C++
+// .npy library is worth a dependency for a format this small.
+#include "npy.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <system_error>
+
+#include "core/error.h"
+
+namespace m1c {
+namespace {
+
+constexpr char kMagic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+// numpy itself refuses headers over 10000 bytes unless told otherwise; allow some slack.
+constexpr uint32_t kMaxHeaderBytes = 1u << 20;
+constexpr int64_t kMaxDim = int64_t(1) << 62;
+
+std::string shape_text(const std::vector<int64_t> &shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+bool host_is_little_endian() {
+    const uint16_t one = 1;
+    unsigned char byte;
+    std::memcpy(&byte, &one, 1);
+    return byte == 1;
+}
+
+float half_to_float(uint16_t h) {
+    const uint32_t sign = uint32_t(h >> 15) << 31;
+    const uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (mant << 13);  // inf / nan
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    } else if (mant == 0) {
+        bits = sign;  // +-0
+    } else {
+        int e = -1;  // subnormal: normalise
+        do {
+            mant <<= 1;
+            ++e;
+        } while (!(mant & 0x400));
+        bits = sign | (uint32_t(112 - e) << 23) | ((mant & 0x3ff) << 13);
+    }
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+enum class Kind { F16, F32, F64 };
+struct DType {
+    Kind kind = Kind::F32;
+    int size = 4;
+    bool little = true;
+};
+
+struct Header {
+    DType dtype;
+    std::vector<int64_t> shape;
+};
+
+// Strict parser for the header dict numpy writes, e.g.
+//   {'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }
+// followed by space padding and '\n'. Only these three keys, each exactly once.
+class HeaderParser {
+public:
+    HeaderParser(const std::string &path, const std::string &text) : path_(path), s_(text) {}
+
+    Header parse() {
+        Header h;
+        bool have_descr = false, have_fortran = false, have_shape = false;
+        skip_ws();
+        expect('{');
+        skip_ws();
+        while (peek() != '}') {
+            const std::string key = quoted();
+            skip_ws();
+            expect(':');
+            skip_ws();
+            if (key == "descr") {
+                if (have_descr) fail("key 'descr' appears twice");
+                have_descr = true;
+                h.dtype = dtype(quoted());
+            } else if (key == "fortran_order") {
+                if (have_fortran) fail("key 'fortran_order' appears twice");
+                have_fortran = true;
+                if (word() != "False")
+                    fail("fortran_order is not False: Fortran-order arrays are not supported "
+                         "(save a C-contiguous array, e.g. np.ascontiguousarray(a))");
+            } else if (key == "shape") {
+                if (have_shape) fail("key 'shape' appears twice");
+                have_shape = true;
+                h.shape = shape();
+            } else {
+                fail("unexpected key '" + key + "' (expected only 'descr', 'fortran_order', 'shape')");
+            }
+            skip_ws();
+            if (peek() == ',') {
+                ++pos_;
+                skip_ws();
+            } else if (peek() != '}') {
+                fail("expected ',' or '}' at offset " + std::to_string(pos_));
+            }
+        }
+        ++pos_;  // '}'
+        while (pos_ < s_.size()) {
+            const char c = s_[pos_++];
+            if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
+                fail("unexpected text after the header dict at offset " + std::to_string(pos_ - 1));
+        }
+        if (!have_descr) fail("header has no 'descr' key");
+        if (!have_fortran) fail("header has no 'fortran_order' key");
+        if (!have_shape) fail("header has no 'shape' key");
+        return h;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string &what) const {
+        throw Error(path_ + ": bad .npy header: " + what);
+    }
+    char peek() const {
+        if (pos_ >= s_.size()) fail("header ends early");
+        return s_[pos_];
+    }
+    void skip_ws() {
+        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' ||
+                                    s_[pos_] == '\r'))
+            ++pos_;
+    }
+    void expect(char c) {
+        if (peek() != c)
+            fail(std::string("expected '") + c + "' at offset " + std::to_string(pos_));
+        ++pos_;
+    }
+    std::string quoted() {
+        const char q = peek();
+        if (q != '\'' && q != '"') fail("expected a quoted string at offset " + std::to_string(pos_));
+        ++pos_;
+        const size_t end = s_.find(q, pos_);
+        if (end == std::string::npos) fail("unterminated string");
+        std::string out = s_.substr(pos_, end - pos_);
+        pos_ = end + 1;
+        return out;
+    }
+    std::string word() {
+        const size_t start = pos_;
+        while (pos_ < s_.size() && std::isalpha(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+        return s_.substr(start, pos_ - start);
+    }
+    std::vector<int64_t> shape() {
+        std::vector<int64_t> dims;
+        expect('(');
+        skip_ws();
+        bool trailing_comma = false;
+        while (peek() != ')') {
+            if (!std::isdigit(static_cast<unsigned char>(peek())))
+                fail("shape entries must be non-negative integers (offset " +
+                     std::to_string(pos_) + ")");
+            int64_t v = 0;
+            while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
+                v = v * 10 + (s_[pos_++] - '0');
+                if (v > kMaxDim) fail("shape entry is absurdly large");
+            }
+            dims.push_back(v);
+            skip_ws();
+            trailing_comma = false;
+            if (peek() == ',') {
+                ++pos_;
+                skip_ws();
+                trailing_comma = true;
+            } else if (peek() != ')') {
+                fail("expected ',' or ')' in shape at offset " + std::to_string(pos_));
+            }
+        }
+        ++pos_;
+        if (dims.size() == 1 && !trailing_comma) fail("shape (n) is not a tuple; expected (n,)");
+        if (dims.size() > 32) fail("more than 32 dimensions");
+        return dims;
+    }
+    DType dtype(const std::string &d) {
+        const std::string supported =
+            " (supported: float32 '<f4'; float64 '<f8' and float16 '<f2' are converted to "
+            "float32; big-endian '>' forms too)";
+        if (d.size() != 3 || (d[0] != '<' && d[0] != '>' && d[0] != '=') || d[1] != 'f')
+            fail("dtype '" + d + "' is not supported" + supported);
+        DType t;
+        t.little = d[0] == '<' || (d[0] == '=' && host_is_little_endian());
+        switch (d[2]) {
+            case '2': t.kind = Kind::F16; t.size = 2; break;
+            case '4': t.kind = Kind::F32; t.size = 4; break;
+            case '8': t.kind = Kind::F64; t.size = 8; break;
+            default: fail("dtype '" + d + "' is not supported" + supported);
+        }
+        return t;
+    }
+
+    const std::string &path_;
+    const std::string &s_;
+    size_t pos_ = 0;
+};
+
+uint64_t read_le(const unsigned char *p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+}  // namespace
+
+int64_t NpyArray::numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) throw Error(path + ": no such file");
+    if (!std::filesystem::is_regular_file(status)) throw Error(path + ": not a regular file");
+    const uint64_t file_size = std::filesystem::file_size(path, ec);
+    if (ec) throw Error(path + ": cannot read file size: " + ec.message());
+
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot open for reading");
+
+    unsigned char pre[12];
+    const size_t pre_len = file_size < 12 ? size_t(file_size) : 12;
+    if (!in.read(reinterpret_cast<char *>(pre), std::streamsize(pre_len)))
+        throw Error(path + ": read error");
+    if (pre_len < 6 || std::memcmp(pre, kMagic, 6) != 0)
+        throw Error(path + ": not a .npy file (missing the \\x93NUMPY magic)");
+    if (pre_len < 8) throw Error(path + ": truncated .npy header");
+    const int major = pre[6], minor = pre[7];
+    if (!((major == 1 || major == 2 || major == 3) && minor == 0))
+        throw Error(path + ": unsupported .npy format version " + std::to_string(major) + "." +
+                    std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
+    const int len_bytes = major == 1 ? 2 : 4;
+    if (pre_len < size_t(8 + len_bytes)) throw Error(path + ": truncated .npy header");
+    const uint64_t header_len = read_le(pre + 8, len_bytes);
+    const uint64_t data_offset = 8 + len_bytes + header_len;
+    if (header_len > kMaxHeaderBytes)
+        throw Error(path + ": .npy header length " + std::to_string(header_len) +
+                    " is implausibly large");
+    if (data_offset > file_size)
+        throw Error(path + ": truncated .npy header (header says " + std::to_string(header_len) +
+                    " bytes, file has " + std::to_string(file_size) + " bytes in all)");
+
+    std::string header_text(size_t(header_len), '\0');
+    in.seekg(std::streamoff(8 + len_bytes));
+    if (!in.read(header_text.data(), std::streamsize(header_len)))
+        throw Error(path + ": read error in .npy header");
+    if (header_text.find('\0') != std::string::npos)
+        throw Error(path + ": bad .npy header: contains a NUL byte");
+    const Header h = HeaderParser(path, header_text).parse();
+
+    // Element count with overflow checks, then compare with what the file really holds
+    // before allocating anything.
+    const uint64_t available = file_size - data_offset;
+    uint64_t count = 1;
+    bool overflow = false;
+    for (int64_t d : h.shape) {
+        if (d != 0 && count > uint64_t(kMaxDim) / uint64_t(d)) overflow = true;
+        count = overflow ? 0 : count * uint64_t(d);
+        if (overflow) break;
+    }
+    if (!overflow && count > uint64_t(kMaxDim) / uint64_t(h.dtype.size)) overflow = true;
+    if (overflow)
+        throw Error(path + ": shape " + shape_text(h.shape) +
+                    " has more elements than any file could hold");
+    const uint64_t need = count * uint64_t(h.dtype.size);
+    if (need > available)
+        throw Error(path + ": truncated .npy data: shape " + shape_text(h.shape) + " needs " +
+                    std::to_string(need) + " bytes, the file has " + std::to_string(available) +
+                    " after the header");
+    if (need < available)
+        throw Error(path + ": " + std::to_string(available - need) +
+                    " unexpected bytes after the data of shape " + shape_text(h.shape));
+
+    std::vector<unsigned char> raw(static_cast<size_t>(need));
+    in.seekg(std::streamoff(data_offset));
+    if (need && !in.read(reinterpret_cast<char *>(raw.data()), std::streamsize(need)))
+        throw Error(path + ": read error in .npy data");
+
+    NpyArray out;
+    out.shape = h.shape;
+    out.data.resize(static_cast<size_t>(count));
+    const bool swap = h.dtype.little != host_is_little_endian();
+    const int sz = h.dtype.size;
+    for (size_t i = 0; i < out.data.size(); ++i) {
+        unsigned char b[8];
+        std::memcpy(b, &raw[i * sz], sz);
+        if (swap)
+            for (int k = 0; k < sz / 2; ++k) std::swap(b[k], b[sz - 1 - k]);
+        switch (h.dtype.kind) {
+            case Kind::F32: std::memcpy(&out.data[i], b, 4); break;
+            case Kind::F64: {
+                double v;
+                std::memcpy(&v, b, 8);
+                out.data[i] = static_cast<float>(v);
+                break;
+            }
+            case Kind::F16: {
+                uint16_t v;
+                std::memcpy(&v, b, 2);
+                out.data[i] = half_to_float(v);
+                break;
+            }
+        }
+    }
+    if (options.require_finite) {
+        size_t bad = 0, first = 0;
+        for (size_t i = 0; i < out.data.size(); ++i)
+            if (!std::isfinite(out.data[i]) && bad++ == 0) first = i;
+        if (bad)
+            throw Error(path + ": " + std::to_string(bad) + " non-finite value(s) (NaN or inf" +
+                        std::string(h.dtype.kind == Kind::F64 ? ", or beyond float32 range" : "") +
+                        "), first at flat index " + std::to_string(first) + " (value " +
+                        std::to_string(out.data[first]) + ")");
+    }
+    return out;
+}
+
+void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
+    uint64_t count = 1;
+    for (int64_t d : shape) {
+        if (d < 0) throw Error(path + ": cannot write negative shape " + shape_text(shape));
+        count *= uint64_t(d);
+    }
+    std::string dims;
+    for (size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
+    if (shape.size() == 1) dims += ",";
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+    // magic(6) + version(2) + length(2) + header + padding + '\n' is a multiple of 64.
+    const size_t total = 10 + header.size() + 1;
+    header.append((64 - total % 64) % 64, ' ');
+    header += '\n';
+    if (header.size() > 65535) throw Error(path + ": shape too long for a .npy v1.0 header");
+
+    std::string bytes(kMagic, 6);
+    bytes += '\x01';
+    bytes += '\x00';
+    bytes += char(header.size() & 0xff);
+    bytes += char(header.size() >> 8);
+    bytes += header;
+
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw Error(path + ": cannot open " + tmp + " for writing");
+        out.write(bytes.data(), std::streamsize(bytes.size()));
+        if (host_is_little_endian()) {
+            out.write(reinterpret_cast<const char *>(data), std::streamsize(count * 4));
+        } else {
+            for (uint64_t i = 0; i < count; ++i) {
+                unsigned char b[4];
+                std::memcpy(b, &data[i], 4);
+                std::swap(b[0], b[3]);
+                std::swap(b[1], b[2]);
+                out.write(reinterpret_cast<const char *>(b), 4);
+            }
+        }
+        out.close();
+        if (!out) {
+            std::remove(tmp.c_str());
+            throw Error(path + ": write failed (disk full?)");
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot rename " + tmp + " into place");
+    }
+}
+
+}  // namespace m1c

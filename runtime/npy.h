@@ -1,0 +1,41 @@
+// NumPy .npy files: the tensor format of `m1c run --input x.npy` / `--output logits.npy`
+// and of the test fixtures.
+//
+// Hand-written on purpose: Debian ships no C++ .npy library worth depending on, and the
+// format is small (a magic string, a Python-dict header, raw C-order data).
+//
+// Reading accepts format versions 1.0, 2.0 and 3.0 with a strictly parsed header dict of
+// exactly the keys 'descr', 'fortran_order' (must be False) and 'shape'. Accepted dtypes:
+// float32 ('<f4', '>f4') as is; float64 ('<f8', '>f8') and float16 ('<f2', '>f2') are
+// converted to float32 (a float64 value outside float32's range becomes infinite and is
+// then rejected by the finiteness check). Anything else (ints, bools, complex, structured,
+// object arrays) is an error. The data size implied by the shape is checked against the
+// file size before anything is allocated, so a header claiming 2^60 elements fails cleanly.
+// Every error is an m1c::Error whose message starts with the file path.
+//
+// Writing produces version 1.0, '<f4', C order, header padded to 64 bytes (as numpy does),
+// through a temporary file renamed into place.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace m1c {
+
+struct NpyArray {
+    std::vector<int64_t> shape;  // empty for a 0-d array (one element)
+    std::vector<float> data;     // C order, product(shape) elements
+    int64_t numel() const;
+};
+
+struct NpyReadOptions {
+    // Inputs must be finite: a NaN or infinity is reported with its flat index.
+    bool require_finite = true;
+};
+
+NpyArray read_npy(const std::string &path, const NpyReadOptions &options = {});
+
+// Writes `product(shape)` floats from `data` (C order).
+void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data);
+
+}  // namespace m1c
