@@ -1,0 +1,64 @@
+// m1c compile: checkpoint -> folded graph -> Halide -> libN.a + N.h + N.json (+ N.weights).
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/model_options.h"
+#include "codegen/c_header.h"
+#include "codegen/codegen.h"
+#include "codegen/targets.h"
+#include "core/error.h"
+#include "passes/pipeline.h"
+
+namespace m1c::cli {
+namespace {
+
+struct CompileCmdOptions {
+    ModelOptions model;
+    std::string target = "host", name, out_dir, weights_mode = "embedded";
+};
+
+void run(const CompileCmdOptions &o) {
+    CompileOptions options;
+    options.target = o.target;
+    options.name = o.name;
+    options.out_dir = o.out_dir;
+    if (o.weights_mode != "embedded" && o.weights_mode != "external")
+        throw Error("--weights-mode " + o.weights_mode + ": expected embedded or external");
+    options.external_weights = (o.weights_mode == "external");
+    // Fail on a bad target or name before loading anything.
+    codegen::parse_target(options.target);
+    if (!codegen::valid_library_name(options.name))
+        throw Error("--name \"" + options.name + "\": the library name must be a C identifier");
+    const InputShape shape = o.model.input_shape();
+    LoadedModel model = load_model(o.model.request(), std::cerr);
+    Graph graph = build_graph(model.spec, model.format, model.weights, shape);
+    Graph fused = fold_and_fuse(std::move(graph));
+    compile_library(model, fused, shape, options, std::cerr);
+}
+
+void setup(CLI::App &app) {
+    auto options = std::make_shared<CompileCmdOptions>();
+    CLI::App *cmd = app.add_subcommand(
+        "compile", "compile a checkpoint to a static library with a C API (libN.a, N.h, N.json)");
+    add_model_options(cmd, options->model, /*weights_required=*/true);
+    add_input_shape_options(cmd, options->model);
+    cmd->add_option("--target,-t", options->target,
+                    std::string("Halide target string or host, e.g. ") + codegen::target_examples())
+        ->capture_default_str();
+    cmd->add_option("--name,-n", options->name,
+                    "library name N (a C identifier): libN.a, N.h, N.json, N_run()")
+        ->required();
+    cmd->add_option("--out-dir,-o", options->out_dir, "output directory (created if missing)")
+        ->required();
+    cmd->add_option("--weights-mode", options->weights_mode,
+                    "embedded: weights compiled into libN.a; external: read at run time from "
+                    "N.weights, passed to N_init()")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"embedded", "external"}));
+    cmd->callback([options] { run(*options); });
+}
+
+CommandRegistration registration(30, setup);
+
+}  // namespace
+}  // namespace m1c::cli

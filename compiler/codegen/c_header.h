@@ -1,0 +1,30 @@
+// N.h: the C API of a generated library (header-only C99 wrapper around the Halide
+// pipeline function in libN.a).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace m1c::codegen {
+
+struct HeaderInfo {
+    std::string name;            // N
+    std::string pipeline_fn;     // the Halide function in libN.a
+    std::string description;     // e.g. "MobileOne s0 (built-in variant s0)"
+    std::string target;          // Halide target string
+    int batch = 1, height = 224, width = 224, classes = 1000;
+    bool external_weights = false;
+    int64_t weight_floats = 0;          // external: payload floats
+    std::array<uint8_t, 32> payload_sha256{};  // external: checked by N_init
+};
+
+// The layout of N.weights (external weights mode).
+constexpr int kWeightsHeaderBytes = 64;
+constexpr const char kWeightsMagic[9] = "M1CWGT01";
+
+std::string c_header_text(const HeaderInfo &info);
+
+// A C identifier usable as a library name (and prefix of every macro and function).
+bool valid_library_name(const std::string &name);
+
+}  // namespace m1c::codegen

@@ -1,0 +1,64 @@
+#include "codegen/manifest.h"
+
+#include "frontend/spec.h"
+#include "frontend/weight_check.h"
+
+namespace m1c::codegen {
+
+nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
+                             const ManifestInfo &info) {
+    using nlohmann::json;
+    const WeightStore &ws = p.weights;
+    const int64_t weight_bytes = ws.blob_floats() * 4;
+    json j;
+    j["m1c_version"] = "0.1.0";
+    j["name"] = info.name;
+    j["variant"] = model.spec.name;
+    j["spec"] = spec_to_json(model.spec);
+    j["spec_origin"] = model.spec_origin;
+    j["target"] = info.target;
+    j["target_requested"] = info.target_requested;
+    j["function"] = info.pipeline_fn;
+    j["input"] = {{"shape", {p.shape.batch, 3, p.shape.height, p.shape.width}},
+                  {"layout", "NCHW"},
+                  {"dtype", "float32"}};
+    j["output"] = {{"shape", {p.shape.batch, p.num_classes}}, {"dtype", "float32"}};
+    json w = {{"checkpoint", model.weights_path},
+              {"checkpoint_sha256", info.checkpoint_sha256},
+              {"checkpoint_format", weight_format_name(model.format)},
+              {"mode", ws.external() ? "external" : "embedded"},
+              {"tensors_count", ws.entries().size()},
+              {"floats", ws.total_floats()},
+              {"bytes", weight_bytes}};
+    w["blob_floats"] = ws.blob_floats();
+    if (ws.external()) {
+        w["file"] = info.weights_file;
+        w["file_bytes"] = 64 + 4 * ws.blob_floats();
+        w["file_sha256"] = info.weights_file_sha256;
+        w["payload_floats"] = ws.blob_floats();
+        w["payload_sha256"] = info.payload_sha256;
+        w["header_bytes"] = 64;
+    }
+    // Where each tensor is in the blob (N.weights payload, or the embedded constant).
+    json tensors = json::array();
+    for (const auto &e : ws.entries())
+        tensors.push_back({{"name", e.name},
+                           {"source", e.source},
+                           {"offset_floats", e.offset},
+                           {"extents_innermost_first", e.extents}});
+    w["tensors"] = tensors;
+    j["weights"] = w;
+    j["schedule"] = {{"name", info.schedule_name},
+                     {"source", "built-in default templates (schedules/)"},
+                     {"ops", info.schedule_ops}};
+    j["graph"] = {{"fused_ops", info.num_ops}, {"activation_layout", "c, x, y, n (channels innermost)"}};
+    j["sizes"] = {{"library_bytes", info.library_bytes},
+                  {"embedded_weights_bytes", ws.external() ? 0 : weight_bytes},
+                  {"code_runtime_and_metadata_bytes",
+                   info.library_bytes - (ws.external() ? 0 : weight_bytes)}};
+    j["timings_seconds"] = {{"lower_and_schedule", info.lower_seconds},
+                            {"halide_compile", info.compile_seconds}};
+    return j;
+}
+
+}  // namespace m1c::codegen

@@ -1,0 +1,26 @@
+// N.json: what was compiled, from what, for what, how, and how big.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "codegen/lowered.h"
+#include "frontend/load_model.h"
+
+namespace m1c::codegen {
+
+struct ManifestInfo {
+    std::string name, pipeline_fn, target, target_requested;
+    std::string checkpoint_sha256;
+    std::string schedule_name;
+    std::vector<std::string> schedule_ops;
+    int num_ops = 0;
+    double lower_seconds = 0, compile_seconds = 0;
+    int64_t library_bytes = 0;
+    std::string weights_file, weights_file_sha256, payload_sha256;  // external mode
+};
+
+nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
+                             const ManifestInfo &info);
+
+}  // namespace m1c::codegen

@@ -1,0 +1,17 @@
+// Target strings for `m1c compile --target`: Halide target strings ("x86-64-linux-avx2-fma",
+// "arm-64-android", ...) or "host", restricted to what m1c generates code for: 64-bit x86
+// and ARM CPUs on Linux, Android, macOS and iOS.
+#pragma once
+#include <string>
+
+#include <Halide.h>
+
+namespace m1c::codegen {
+
+// Throws m1c::Error naming `text` when it is not a valid, supported target.
+Halide::Target parse_target(const std::string &text);
+
+// Examples for messages and --help.
+const char *target_examples();
+
+}  // namespace m1c::codegen

@@ -1,0 +1,49 @@
+// Per-op schedule templates, parameterised by CpuParams. Each returns a one-line
+// description of what it did (for the manifest).
+#pragma once
+#include <string>
+
+#include "schedule.h"
+
+namespace m1c::schedules {
+
+// A register-blocked output tile of a dense conv: `tc` channels (a multiple of `vec`) by
+// `tx` pixels of one row.
+struct ConvTile {
+    int vec = 1, tc = 1, tx = 1;
+};
+ConvTile choose_conv_tile(int channels, int width, const CpuParams &cp);
+
+// The lanes to vectorise a channel dimension of `extent` with (<= cp.vector_floats, a power
+// of two no larger than the extent; 1: do not vectorise).
+int channel_lanes(int extent, const CpuParams &cp);
+
+// Dense conv (stem, pointwise): `tiled` computed at root in ConvTile tiles, rows (or tiles
+// of channels x rows when there are few rows) in parallel; `acc` (the conv with its
+// reduction) computed per tile in registers.
+std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
+                           Halide::Func tiled, Halide::Func acc, bool parallel_rows,
+                           const CpuParams &cp);
+
+// Depthwise conv `f` (pure): either computed per output row of its consumer's loop
+// `consumer` at `at` (fused), or at root with rows in parallel.
+std::string schedule_depthwise_at(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
+                                  Halide::Func f, Halide::Func consumer, const Halide::Var &at,
+                                  const CpuParams &cp);
+std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
+                                    const codegen::LoweredConv &L, Halide::Func f,
+                                    const CpuParams &cp);
+
+// An elementwise (c, x, y, n) Func at root: channels vectorised, rows in parallel.
+void schedule_elementwise_root(const codegen::LoweredPipeline &p, Halide::Func f, int channels,
+                               const CpuParams &cp);
+
+// Squeeze-excite: the per-channel mean, reduce, expand and sigmoid at root, vectorised.
+std::string schedule_squeeze_excite(const codegen::LoweredPipeline &p,
+                                    codegen::LoweredConv &L, const CpuParams &cp);
+
+// Head: pool at root, linear vectorised over classes, chunks of classes in parallel.
+std::string schedule_head(const codegen::LoweredPipeline &p, codegen::LoweredHead &h,
+                          const CpuParams &cp);
+
+}  // namespace m1c::schedules
