@@ -112,8 +112,10 @@ if(M1C_AARCH64_CC AND M1C_QEMU_AARCH64)
               ${M1C_LIB_DIR}/${lib}/lib${lib}.a ${M1C_LIB_DIR}/${lib}/${lib}.h
       COMMENT "Cross-linking run_model for ${lib} (aarch64-linux-gnu-gcc)"
       VERBATIM)
-    add_custom_target(run_model_${v}_arm ALL DEPENDS ${exe})
-    add_dependencies(run_model_${v}_arm ${lib}_m1c)
+    # (The target's name differs from the file's: Ninja refuses a phony target named like
+    # the output it depends on.)
+    add_custom_target(run_model_${v}_arm_link ALL DEPENDS ${exe})
+    add_dependencies(run_model_${v}_arm_link ${lib}_m1c)
     add_test(NAME codegen.${v}.arm64_qemu
              COMMAND ${M1C_QEMU_AARCH64} -L ${M1C_AARCH64_SYSROOT} ${exe}
                      ${M1C_FIXTURES}/${v}_input.npy ${M1C_FIXTURES}/${v}_logits.npy)
