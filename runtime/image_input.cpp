@@ -23,6 +23,12 @@
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
+// Zeroed allocations: stb_image 2.27 decodes a scan with whatever Huffman table it names, even
+// one the file never defined, and would read that table from uninitialised memory (then index
+// far out of bounds with it; found by fuzzing). Zeroed, an undefined table decodes as symbol 0.
+#define STBI_MALLOC(size) calloc(1, size)
+#define STBI_REALLOC(p, size) realloc(p, size)
+#define STBI_FREE(p) free(p)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -71,6 +77,72 @@ bool jpeg_has_end_after_last_scan(const uint8_t *p, size_t n) {
     for (size_t i = last_sos + 2; i + 1 < n; ++i)
         if (p[i] == 0xff && p[i + 1] == 0xd9) return true;
     return false;
+}
+
+// stb_image 2.27 (Debian 12's libstb-dev) writes past its Huffman tables when a DHT segment
+// declares more than 256 codes (fixed upstream in 2.28): memory corruption from a 300-byte
+// file. Every DHT stb can read starts at an 0xFF 0xC4 marker, so all of them are checked here
+// first: the walk skips the segments stb skips by their length (APPn, COM, DQT, SOF0-2, DRI,
+// the SOS header), looks at every other 0xFF, including those in entropy-coded data (where
+// stb, too, takes 0xFF + non-zero as a marker), and stops at EOI, as stb does. Returns the
+// largest code count of any table, walked table by table as stb does.
+int jpeg_max_huffman_codes(const uint8_t *p, size_t n) {
+    const auto at = [&](size_t i) -> unsigned { return i < n ? p[i] : 0u; };  // stb reads 0 past the end
+    int worst = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] != 0xff) {
+            ++i;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && p[j] == 0xff) ++j;  // fill bytes
+        if (j >= n) break;
+        const unsigned marker = p[j];
+        const size_t seg = j + 1;
+        const size_t len = at(seg) << 8 | at(seg + 1);
+        if (marker == 0xd9) break;  // EOI: stb reads no further
+        if (marker == 0xc4) {
+            long left = long(len) - 2;
+            size_t t = seg + 2;
+            while (left > 0 && t < n && (at(t) >> 4) <= 1 && (at(t) & 15) <= 3) {
+                int codes = 0;
+                for (size_t k = 1; k <= 16; ++k) codes += int(at(t + k));
+                worst = std::max(worst, codes);
+                t += 17 + size_t(codes);
+                left -= 17 + long(codes);
+            }
+        }
+        const bool skipped = marker == 0xc4 || (marker >= 0xe0 && marker <= 0xef) ||
+                             marker == 0xfe || marker == 0xdb || marker == 0xdd ||
+                             (marker >= 0xc0 && marker <= 0xc2) || marker == 0xda;
+        i = skipped && len >= 2 ? seg + len : seg;
+    }
+    return worst;
+}
+
+// stb_image trusts PNG chunk lengths: an IDAT chunk claiming 2 GB has it allocate 2 GB before
+// it finds the data missing (found by fuzzing). Every chunk up to IEND must fit in the file;
+// stb reads them the same way (length, type, data, CRC) and also stops at IEND.
+void check_png_chunks(const uint8_t *p, size_t n, const std::string &name) {
+    size_t at = 8;  // after the signature
+    while (n - at >= 8) {
+        const uint64_t len = uint64_t(p[at]) << 24 | uint64_t(p[at + 1]) << 16 |
+                             uint64_t(p[at + 2]) << 8 | uint64_t(p[at + 3]);
+        std::string type;
+        for (size_t i = at + 4; i < at + 8; ++i) {
+            const char c = char(p[i]);
+            type += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? c : '?';
+        }
+        const uint64_t follow = n - at - 8;  // chunk data and CRC
+        if (len + 4 > follow)
+            throw Error(name + ": truncated PNG (chunk '" + type + "' declares " +
+                        std::to_string(len) + " bytes, only " + std::to_string(follow) +
+                        " follow)");
+        if (type == "IEND") return;
+        at += 12 + size_t(len);
+    }
+    throw Error(name + ": truncated PNG (no IEND chunk)");
 }
 
 // --- PIL's resampling (libImaging/Resample.c, 8 bits per channel) ----------------------
@@ -194,13 +266,27 @@ RgbImage decode_image_memory(const uint8_t *data, size_t size, const std::string
                         " pixels is too large (at most " + std::to_string(kMaxImageSide) +
                         " a side)");
     }
+    if (kind == FileKind::Jpeg) {
+        const int codes = jpeg_max_huffman_codes(data, size);
+        if (codes > 256)
+            throw Error(name + ": corrupt JPEG (a Huffman table declares " + std::to_string(codes) +
+                        " codes; at most 256)");
+    }
     if (!stbi_info_from_memory(data, int(size), &w, &h, &comp))
         throw Error(name + ": corrupt or unsupported " + kname + " (stb_image cannot read its header)");
     if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
         throw Error(name + ": " + kname + " of " + std::to_string(w) + "x" + std::to_string(h) +
                     " pixels is too large (at most " + std::to_string(kMaxImageSide) + " a side)");
+    if (kind == FileKind::Png) check_png_chunks(data, size, name);
     if (kind == FileKind::Jpeg && !jpeg_has_end_after_last_scan(data, size))
         throw Error(name + ": truncated JPEG (no end-of-image marker after the last scan)");
+    // stb_image decodes missing scan data as zeros, so 700 bytes can claim 16384x16384 and
+    // cost gigabytes and seconds (found by fuzzing). A JPEG needs at least a bit per 8x8
+    // block and scan (512 pixels a byte); allow 4 times that.
+    constexpr uint64_t kMaxJpegPixelsPerByte = 2048;
+    if (kind == FileKind::Jpeg && uint64_t(w) * uint64_t(h) > kMaxJpegPixelsPerByte * size)
+        throw Error(name + ": truncated or corrupt JPEG (" + std::to_string(w) + "x" +
+                    std::to_string(h) + " pixels in only " + std::to_string(size) + " bytes)");
     int dw = 0, dh = 0, dc = 0;
     stbi_uc *pixels = stbi_load_from_memory(data, int(size), &dw, &dh, &dc, 3);
     if (!pixels)

@@ -169,8 +169,9 @@ private:
                      std::to_string(pos_) + ")");
             int64_t v = 0;
             while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
-                v = v * 10 + (s_[pos_++] - '0');
-                if (v > kMaxDim) fail("shape entry is absurdly large");
+                const int digit = s_[pos_++] - '0';
+                if (v > (kMaxDim - digit) / 10) fail("shape entry is absurdly large");
+                v = v * 10 + digit;
             }
             dims.push_back(v);
             skip_ws();

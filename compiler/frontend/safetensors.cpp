@@ -83,6 +83,14 @@ struct Entry {
     uint64_t begin = 0, end = 0;
 };
 
+// A shape array for messages. Nested arrays are not printed: dump() recurses once per level
+// and a 100 MB header can nest millions deep (a stack overflow, found by fuzzing).
+std::string shape_for_message(const nlohmann::json &shape) {
+    for (const auto &d : shape)
+        if (d.is_structured()) return "(with a nested " + std::string(d.type_name()) + ")";
+    return shape.dump();
+}
+
 Entry parse_entry(const std::string &path, const std::string &name, const nlohmann::json &j,
                   uint64_t data_size) {
     const std::string where = path + ": tensor '" + name + "'";
@@ -106,11 +114,11 @@ Entry parse_entry(const std::string &path, const std::string &name, const nlohma
     uint64_t numel = 1;
     for (const auto &d : *shape_it) {
         if (!d.is_number_unsigned())
-            throw Error(where + ": shape " + shape_it->dump() +
+            throw Error(where + ": shape " + shape_for_message(*shape_it) +
                         " must hold non-negative integers");
         const auto dim = d.get<uint64_t>();
         if (!checked_mul(numel, dim, numel))
-            throw Error(where + ": shape " + shape_it->dump() + " overflows");
+            throw Error(where + ": shape " + shape_for_message(*shape_it) + " overflows");
         e.shape.push_back(static_cast<int64_t>(dim));
     }
 
