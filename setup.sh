@@ -12,12 +12,15 @@ cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
 
 # Debian packages: the toolchain, Halide 14 (with LLVM 14 and its autoschedulers), the
-# libraries m1c uses, the PyTorch oracle, and the ARM64 cross linker and emulator.
+# libraries m1c uses, the PyTorch oracle, OpenCV DNN and ONNX (the third system of
+# bench/compare), and the ARM64 cross linker and emulator.
 PACKAGES=(
   cmake ninja-build g++ pkg-config
   libhalide14-0-dev libcli11-dev nlohmann-json3-dev libzip-dev libstb-dev libgtest-dev
   python3-torch python3-numpy
+  python3-opencv python3-onnx
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+  clang-14 libclang-rt-14-dev python3-pil
 )
 
 install_packages() {

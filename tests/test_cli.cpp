@@ -70,3 +70,10 @@ TEST(CliErrors, BadInputsGiveAClearMessageAndNonZeroExit) {
         EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
     }
 }
+
+TEST(CliErrors, UsageErrorsExitWithStatus2AndHelpExitsZero) {
+    EXPECT_EQ(run_m1c("inspect --variant s0 --batch abc").status, 2);
+    EXPECT_EQ(run_m1c("inspect --no-such-option").status, 2);
+    EXPECT_EQ(run_m1c("").status, 2);  // no subcommand
+    EXPECT_EQ(run_m1c("--help").status, 0);
+}

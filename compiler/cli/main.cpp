@@ -15,7 +15,8 @@ int main(int argc, char **argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
-        return app.exit(e);
+        // --help and --version exit 0; a usage error exits 2 (bad input data exits 1).
+        return app.exit(e) == 0 ? 0 : 2;
     } catch (const m1c::Error &e) {
         std::cerr << "m1c: error: " << e.what() << "\n";
         return 1;
