@@ -139,3 +139,8 @@ foreach(t avx2 sse)
   add_test(NAME codegen.custom.${t}
            COMMAND run_model_custom_${t} ${M1C_FIXTURES}/custom_input.npy ${M1C_FIXTURES}/custom_logits.npy)
 endforeach()
+
+# Two caller threads running inferences on the same library at once.
+m1c_c_program(concurrent_runs_s0 concurrent_runs.c m1c_s0)
+add_test(NAME codegen.s0.two_threads_at_once
+         COMMAND concurrent_runs_s0 ${M1C_FIXTURES}/s0_input.npy ${M1C_FIXTURES}/s0_logits.npy)
