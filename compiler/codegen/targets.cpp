@@ -2,6 +2,10 @@
 
 #include "core/error.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace m1c::codegen {
 
 const char *target_examples() {
@@ -9,9 +13,29 @@ const char *target_examples() {
            "arm-64-android, arm-64-osx, arm-64-ios";
 }
 
+namespace {
+bool cpu_has_avx512_fp16() {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (d >> 23) & 1;  // CPUID.(EAX=7,ECX=0):EDX[23] AVX512-FP16
+#else
+    return false;
+#endif
+}
+}  // namespace
+
+Halide::Target host_target() {
+    using T = Halide::Target;
+    T t = Halide::get_host_target();
+    if (t.arch == T::X86 && t.has_feature(T::AVX512_SapphireRapids) && !cpu_has_avx512_fp16())
+        t = t.without_feature(T::AVX512_SapphireRapids);
+    return t;
+}
+
 Halide::Target parse_target(const std::string &text) {
     using T = Halide::Target;
-    if (text == "host") return Halide::get_host_target();
+    if (text == "host") return host_target();
     if (text.empty() || !T::validate_target_string(text))
         throw Error("unknown target \"" + text + "\": expected \"host\" or a Halide target string (" +
                     target_examples() + ")");

@@ -11,6 +11,11 @@ namespace m1c::codegen {
 // Throws m1c::Error naming `text` when it is not a valid, supported target.
 Halide::Target parse_target(const std::string &text);
 
+// Halide::get_host_target(), corrected: Halide 14 reports avx512_sapphirerapids for CPUs with
+// AVX512-BF16 and then lets LLVM use AVX512-FP16 instructions (e.g. vmovw for float16 loads),
+// which such a CPU without AVX512-FP16 traps on. Without AVX512-FP16 the feature is dropped.
+Halide::Target host_target();
+
 // Examples for messages and --help.
 const char *target_examples();
 
