@@ -7,12 +7,17 @@
 #                   [TARGET <halide target | host>]     # default: host
 #                   [INPUT_SIZE <HxW>] [BATCH <b>]       # default: 224x224, 1
 #                   [WEIGHTS_MODE embedded|external]     # default: embedded
+#                   [WEIGHTS_DTYPE f32|f16]              # default: f32 (f16: embedded only)
+#                   [FIRMWARE]                           # single-threaded, heap-free: N_run_in()
 #                   [OUTPUT_DIR <dir>]                   # default: ${CMAKE_CURRENT_BINARY_DIR}/m1c/<n>
 #                   [DEPENDS <files>...])                # extra file dependencies of the compile
 #
 # Defines the IMPORTED static library target <n> (lib<n>.a, include directory holding <n>.h,
-# links Threads, dl, m), built by the custom target <n>_m1c, and sets these properties on <n>:
-#   M1C_DIR, M1C_LIBRARY, M1C_HEADER, M1C_MANIFEST, M1C_WEIGHTS_FILE (external mode only).
+# links Threads, dl, m; FIRMWARE: m only), built by the custom target <n>_m1c, and sets these
+# properties on <n>: M1C_DIR, M1C_LIBRARY, M1C_HEADER, M1C_MANIFEST, M1C_TARGET, M1C_FIRMWARE,
+# M1C_WEIGHTS_FILE (external mode only).
+# FIRMWARE: `m1c compile --firmware`: no thread pool, no heap; <n>.h declares
+# <n>_workspace_bytes() / <n>_WORKSPACE_BYTES and <n>_run_in(input, logits, workspace).
 # A library for another target (e.g. TARGET arm-64-linux) cannot be linked by the host
 # compiler: use the M1C_LIBRARY / M1C_DIR properties with the cross toolchain.
 #
@@ -21,8 +26,8 @@
 include_guard(GLOBAL)
 
 function(m1c_add_library)
-  cmake_parse_arguments(PARSE_ARGV 0 M ""
-    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;OUTPUT_DIR" "DEPENDS")
+  cmake_parse_arguments(PARSE_ARGV 0 M "FIRMWARE"
+    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR" "DEPENDS")
   if(M_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "m1c_add_library: unexpected arguments: ${M_UNPARSED_ARGUMENTS}")
   endif()
@@ -44,6 +49,12 @@ function(m1c_add_library)
   if(NOT M_WEIGHTS_MODE MATCHES "^(embedded|external)$")
     message(FATAL_ERROR "m1c_add_library(${M_NAME}): WEIGHTS_MODE must be embedded or external")
   endif()
+  if(NOT M_WEIGHTS_DTYPE)
+    set(M_WEIGHTS_DTYPE f32)
+  endif()
+  if(NOT M_WEIGHTS_DTYPE MATCHES "^(f32|f16)$")
+    message(FATAL_ERROR "m1c_add_library(${M_NAME}): WEIGHTS_DTYPE must be f32 or f16")
+  endif()
   if(NOT M_OUTPUT_DIR)
     set(M_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/m1c/${M_NAME})
   endif()
@@ -60,9 +71,14 @@ function(m1c_add_library)
   endif()
 
   set(args compile --weights ${M_WEIGHTS} --target ${M_TARGET} --name ${M_NAME}
-           --out-dir ${M_OUTPUT_DIR} --weights-mode ${M_WEIGHTS_MODE})
+           --out-dir ${M_OUTPUT_DIR} --weights-mode ${M_WEIGHTS_MODE}
+           --weights-dtype ${M_WEIGHTS_DTYPE})
   set(deps ${exe_dep} ${M_WEIGHTS} ${M_DEPENDS})
   set(what "${M_NAME}")
+  if(M_FIRMWARE)
+    list(APPEND args --firmware)
+    string(APPEND what " firmware")
+  endif()
   if(M_VARIANT)
     list(APPEND args --variant ${M_VARIANT})
     string(APPEND what " (${M_VARIANT})")
@@ -93,17 +109,23 @@ function(m1c_add_library)
     VERBATIM)
   add_custom_target(${M_NAME}_m1c DEPENDS ${outputs})
 
-  find_package(Threads REQUIRED)
+  if(M_FIRMWARE)
+    set(link_libs m)  # no thread pool, no dlopen: the Halide runtime is the "noos" one
+  else()
+    find_package(Threads REQUIRED)
+    set(link_libs "Threads::Threads;${CMAKE_DL_LIBS};m")
+  endif()
   add_library(${M_NAME} STATIC IMPORTED GLOBAL)
   set_target_properties(${M_NAME} PROPERTIES
     IMPORTED_LOCATION ${dir}/lib${M_NAME}.a
     INTERFACE_INCLUDE_DIRECTORIES ${dir}
-    INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m"
+    INTERFACE_LINK_LIBRARIES "${link_libs}"
     M1C_DIR ${dir}
     M1C_LIBRARY ${dir}/lib${M_NAME}.a
     M1C_HEADER ${dir}/${M_NAME}.h
     M1C_MANIFEST ${dir}/${M_NAME}.json
-    M1C_TARGET ${M_TARGET})
+    M1C_TARGET ${M_TARGET}
+    M1C_FIRMWARE ${M_FIRMWARE})
   if(M_WEIGHTS_MODE STREQUAL "external")
     set_target_properties(${M_NAME} PROPERTIES M1C_WEIGHTS_FILE ${dir}/${M_NAME}.weights)
   endif()

@@ -7,7 +7,7 @@ CpuParams cpu_params_for(const Halide::Target &t) {
     using T = Halide::Target;
     CpuParams p;
     if (t.arch == T::X86 && t.has_feature(T::AVX512)) {
-        p = {"x86-avx512", 16, 32, 0};
+        p = {"x86-avx512", 16, 32, 1};
     } else if (t.arch == T::X86 && t.has_feature(T::AVX2)) {
         p = {"x86-avx2", 8, 16};
     } else if (t.arch == T::X86 && t.has_feature(T::AVX)) {

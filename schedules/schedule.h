@@ -16,12 +16,32 @@ struct CpuParams {
     std::string name;          // "x86-avx512", "x86-avx2", "x86-sse", "arm64-neon", "generic"
     int vector_floats = 4;     // float lanes of one vector register
     int vector_registers = 16; // architectural vector registers
-    // Registers a broadcast input value takes in a conv's inner loop: 0 where an FMA can
-    // broadcast from memory itself (AVX-512 {1toN}), else 1.
+    // Registers a broadcast input value takes in a conv's inner loop. 1 on every target:
+    // even with AVX-512's {1toN} memory broadcasts, LLVM 14 broadcasts each input value
+    // once into a register and reuses it across the tile's channel vectors.
     int broadcast_registers = 1;
+    // ---- firmware (m1c compile --firmware) -------------------------------------------
+    // No thread pool: every loop a template would run in parallel runs serially instead.
+    // Templates apply parallelism only through parallel_loop() below; apply_default_schedule
+    // additionally turns any parallel loop left over into a serial one
+    // (serialize_parallel_loops) and compile_library rejects a firmware pipeline whose
+    // lowered code still holds a parallel loop.
+    bool single_threaded = false;
 };
 
 CpuParams cpu_params_for(const Halide::Target &target);
+
+// The one place a template makes a loop parallel: f.parallel(v), unless cp.single_threaded.
+void parallel_loop(Halide::Func f, const Halide::VarOrRVar &v, const CpuParams &cp);
+
+// Every loop of every Func the pipeline output depends on (wrappers and update stages
+// included) marked parallel becomes serial. Returns how many were changed.
+int serialize_parallel_loops(const Halide::Func &output);
+
+// Options of the default schedule beyond the target.
+struct ScheduleOptions {
+    bool single_threaded = false;  // firmware: no thread pool (see CpuParams)
+};
 
 // What was decided, per op, for the manifest and `-v` logs.
 struct ScheduleReport {
@@ -30,6 +50,7 @@ struct ScheduleReport {
 };
 
 // The default schedule: every op scheduled by its template (schedules/templates.h).
-ScheduleReport apply_default_schedule(codegen::LoweredPipeline &p, const Halide::Target &target);
+ScheduleReport apply_default_schedule(codegen::LoweredPipeline &p, const Halide::Target &target,
+                                      const ScheduleOptions &options = {});
 
 }  // namespace m1c::schedules

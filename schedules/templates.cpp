@@ -40,26 +40,40 @@ int channel_lanes(int extent, const CpuParams &cp) {
 }
 
 ConvTile choose_conv_tile(int channels, int width, const CpuParams &cp) {
+    // Register tiles of cv vectors x tx pixels. What they must do, in order:
+    //  - fit: cv * tx accumulators + the cv weight vectors of one input channel + the
+    //    broadcast input value, else the inner loop spills (measured: a 4x7 AVX-512 tile,
+    //    33 registers with LLVM's register broadcast, spilled an accumulator per iteration);
+    //  - waste nothing: the last tile of a row or of the channels is shifted inwards and
+    //    recomputes its overlap (widths here are multiples of 7: tiles of 6 or 8 pixels cost
+    //    5-15% on S2/S4, measured);
+    //  - load little enough: kMinIntensity FMAs per load keeps two FMA ports fed by two load
+    //    ports (the 4x7 .. 1x14 tiles measured alike on a 1-FMA-port Zen 4; 2-port CPUs
+    //    need the intensity).
+    // Among equals, more accumulators (the tile's fixed costs spread over more FMAs).
+    constexpr double kMinIntensity = 1.5;
+    constexpr int kMaxPixels = 16;
     ConvTile best;
     best.vec = channel_lanes(channels, cp);
     best.tc = best.vec;
     best.tx = 1;
     double best_score = -1;
+    int best_acc = 0;
     for (int cv = 1; cv <= 8; ++cv) {
         const int tc = cv * best.vec;
         if (tc > channels) break;
-        for (int tx = 1; tx <= std::min(width, 8); ++tx) {
-            // Registers: the accumulators, the cv weight vectors of one input channel and
-            // the broadcast input value. More spills an accumulator every iteration.
+        // Whole blocks of the blocked weight layout (or parts of one): every vector of the
+        // tile then reads one contiguous stream (codegen::kWeightBlock).
+        if (tc % codegen::kWeightBlock != 0 && codegen::kWeightBlock % tc != 0) continue;
+        for (int tx = 1; tx <= std::min(width, kMaxPixels); ++tx) {
             if (cv * tx + cv + cp.broadcast_registers > cp.vector_registers) continue;
-            // Useful work / work done (ShiftInwards recomputes the overlap of the last tile)
-            // times loads saved per FMA by the register block.
-            double eff_c = double(channels) / (std::ceil(double(channels) / tc) * tc);
-            double eff_x = double(width) / (std::ceil(double(width) / tx) * tx);
-            double intensity = double(cv * tx) / double(cv + tx);
-            double score = eff_c * eff_x * intensity;
-            if (score > best_score + 1e-9) {
+            const double eff_c = double(channels) / (std::ceil(double(channels) / tc) * tc);
+            const double eff_x = double(width) / (std::ceil(double(width) / tx) * tx);
+            const double intensity = double(cv * tx) / double(cv + tx);
+            const double score = eff_c * eff_x * std::min(1.0, intensity / kMinIntensity);
+            if (score > best_score + 1e-9 || (score > best_score - 1e-9 && cv * tx > best_acc)) {
                 best_score = score;
+                best_acc = cv * tx;
                 best.tc = tc;
                 best.tx = tx;
             }
@@ -78,10 +92,12 @@ std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::Low
         .reorder(ci, xi, xo, co, p.y, p.n);
     if (t.vec > 1) tiled.vectorize(ci, t.vec);
     tiled.unroll(ci).unroll(xi);
-    if (parallel_rows)
-        tiled.parallel(p.y);
-    else
-        tiled.fuse(co, p.y, par).parallel(par);
+    if (parallel_rows) {
+        parallel_loop(tiled, p.y, cp);
+    } else {
+        tiled.fuse(co, p.y, par);
+        parallel_loop(tiled, par, cp);
+    }
 
     acc.compute_at(tiled, xo);
     if (t.vec > 1) acc.vectorize(p.c, t.vec);
@@ -102,29 +118,64 @@ std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::Low
     return s.str();
 }
 
+std::string schedule_padded_image(const codegen::LoweredPipeline &p, codegen::LoweredConv &L,
+                                  const CpuParams &cp) {
+    (void)p;
+    Func f = L.padded;
+    const std::vector<Var> a = f.args();  // (x, y, c, n) of the NCHW image
+    const int w = L.in_w + 2 * L.pad;
+    const int lanes = channel_lanes(w, cp);
+    f.compute_root();
+    if (lanes > 1 && a.size() == 4) f.vectorize(a[0], lanes, tail_for(w, lanes, true));
+    if (a.size() == 4) parallel_loop(f, a[1], cp);
+    return "padded image at root, vector " + std::to_string(lanes);
+}
+
+namespace {
+// A depthwise row: one vector of channels at a time across the row (its 9 weight vectors
+// stay in registers), `kDepthwiseUnrollX` pixels unrolled so that neighbouring taps share
+// their loads. Returns the pixels unrolled.
+constexpr int kDepthwiseUnrollX = 4;
+int depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L, Func f,
+                    int lanes) {
+    Var co("co"), ci("ci"), xo("xo"), xi("xi");
+    f.split(p.c, co, ci, lanes, tail_for(L.cout, lanes, true));
+    int ux = 1;
+    if (L.out_w >= kDepthwiseUnrollX) {
+        ux = kDepthwiseUnrollX;
+        f.split(p.x, xo, xi, ux, tail_for(L.out_w, ux, true)).reorder(ci, xi, xo, co).unroll(xi);
+    } else {
+        f.reorder(ci, p.x, co);
+    }
+    if (lanes > 1) f.vectorize(ci);
+    return ux;
+}
+}  // namespace
+
 std::string schedule_depthwise_at(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
                                   Func f, Func consumer, const Var &at, const CpuParams &cp) {
     const int lanes = channel_lanes(L.cout, cp);
     f.compute_at(consumer, at);
-    vectorize_pure(f, p.c, L.cout, lanes);
+    const int ux = depthwise_loops(p, L, f, lanes);
     return "depthwise: computed per output row inside the next op's row loop, vector " +
-           std::to_string(lanes);
+           std::to_string(lanes) + " channels outer, " + std::to_string(ux) + " pixels unrolled";
 }
 
 std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
                                     const codegen::LoweredConv &L, Func f, const CpuParams &cp) {
     const int lanes = channel_lanes(L.cout, cp);
     f.compute_root();
-    vectorize_pure(f, p.c, L.cout, lanes);
-    f.parallel(p.y);
-    return "depthwise: at root, rows in parallel, vector " + std::to_string(lanes);
+    const int ux = depthwise_loops(p, L, f, lanes);
+    parallel_loop(f, p.y, cp);
+    return "depthwise: at root, rows in parallel, vector " + std::to_string(lanes) +
+           " channels outer, " + std::to_string(ux) + " pixels unrolled";
 }
 
 void schedule_elementwise_root(const codegen::LoweredPipeline &p, Func f, int channels,
                                const CpuParams &cp) {
     f.compute_root();
     vectorize_pure(f, p.c, channels, channel_lanes(channels, cp));
-    f.parallel(p.y);
+    parallel_loop(f, p.y, cp);
 }
 
 std::string schedule_squeeze_excite(const codegen::LoweredPipeline &p,
@@ -171,13 +222,17 @@ std::string schedule_head(const codegen::LoweredPipeline &p, codegen::LoweredHea
     // linear computed per chunk) over all features.
     int u = 1;
     for (int cand = 4; cand >= 1; --cand)
-        if (lk * cand <= K && (K % (lk * cand) == 0 || cand == 1 || K >= 8 * lk * cand)) {
+        if (lk * cand <= K && (K % (lk * cand) == 0 || cand == 1 || K >= 8 * lk * cand) &&
+            ((lk * cand) % codegen::kWeightBlock == 0 || codegen::kWeightBlock % (lk * cand) == 0)) {
             u = cand;
             break;
         }
     const int chunk = lk * u;
     Var ko("ko"), ki("ki");
-    h.logits.split(p.k, ko, ki, chunk, tail_for(K, chunk, true)).parallel(ko);
+    // (A last chunk shifted inwards starts off the weight blocks: its loads are gathers.
+    // Guarding it instead makes bounds inference ask for whole chunks beyond the tensor.)
+    h.logits.split(p.k, ko, ki, chunk, tail_for(K, chunk, true));
+    parallel_loop(h.logits, ko, cp);
     if (lk > 1) h.logits.vectorize(ki, lk);
     h.linear.compute_at(h.logits, ko);
     if (lk > 1) h.linear.vectorize(p.k, lk);

@@ -25,6 +25,12 @@ std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::Low
                            Halide::Func tiled, Halide::Func acc, bool parallel_rows,
                            const CpuParams &cp);
 
+// The stem's zero-padded image (L.padded of a conv reading the pipeline input) at root,
+// vectorised along rows: the conv's taps then read a plain buffer instead of testing the
+// image bounds in its innermost loop.
+std::string schedule_padded_image(const codegen::LoweredPipeline &p, codegen::LoweredConv &L,
+                                  const CpuParams &cp);
+
 // Depthwise conv `f` (pure): either computed per output row of its consumer's loop
 // `consumer` at `at` (fused), or at root with rows in parallel.
 std::string schedule_depthwise_at(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,

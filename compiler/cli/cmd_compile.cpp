@@ -15,6 +15,8 @@ namespace {
 struct CompileCmdOptions {
     ModelOptions model;
     std::string target = "host", name, out_dir, weights_mode = "embedded";
+    std::string weights_dtype = "f32";
+    bool firmware = false;
 };
 
 void run(const CompileCmdOptions &o) {
@@ -25,6 +27,12 @@ void run(const CompileCmdOptions &o) {
     if (o.weights_mode != "embedded" && o.weights_mode != "external")
         throw Error("--weights-mode " + o.weights_mode + ": expected embedded or external");
     options.external_weights = (o.weights_mode == "external");
+    options.firmware = o.firmware;
+    if (o.weights_dtype != "f32" && o.weights_dtype != "f16")
+        throw Error("--weights-dtype " + o.weights_dtype + ": expected f32 or f16");
+    options.weights_f16 = (o.weights_dtype == "f16");
+    if (options.weights_f16 && options.external_weights)
+        throw Error("--weights-dtype f16 needs --weights-mode embedded");
     // Fail on a bad target or name before loading anything.
     codegen::parse_target(options.target);
     if (!codegen::valid_library_name(options.name))
@@ -55,6 +63,14 @@ void setup(CLI::App &app) {
                     "N.weights, passed to N_init()")
         ->capture_default_str()
         ->check(CLI::IsMember({"embedded", "external"}));
+    cmd->add_option("--weights-dtype", options->weights_dtype,
+                    "f32, or f16: weights stored as float16 (half the bytes), converted to "
+                    "float32 where loaded, computed in float32 (embedded weights only)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"f32", "f16"}));
+    cmd->add_flag("--firmware", options->firmware,
+                  "firmware library: single-threaded, no heap; N_run_in() computes in a "
+                  "caller-owned workspace of N_WORKSPACE_BYTES planned at compile time");
     cmd->callback([options] { run(*options); });
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/model_options.h"
+#include "codegen/codegen.h"
 #include "ir/graph_stats.h"
 #include "passes/pipeline.h"
 
@@ -16,6 +17,8 @@ struct InspectOptions {
     ModelOptions model;
     bool json = false;
     bool train_layers = false;
+    bool memory = false;         // --memory: firmware workspace plan and library sizes
+    std::string target = "host"; // for --memory
 };
 
 nlohmann::json shape_json(const Value &v) { return {v.n, v.c, v.h, v.w}; }
@@ -97,11 +100,32 @@ void run(const InspectOptions &o) {
         {"layers", nlohmann::json::array()}};
     const Graph &listed = o.train_layers ? train : fused;
     for (const Op &op : listed.ops) report["layers"].push_back(layer_json(listed, op));
+    if (o.memory) {
+        CompileOptions co;
+        co.target = o.target;
+        report["memory"] = memory_report(fused, shape, co);
+    }
 
     if (o.json)
         std::cout << report.dump(2) << "\n";
     else
         print_table(report);
+    if (!o.json && o.memory) {
+        const auto &m = report["memory"];
+        auto num = [&](const char *key) {
+            return m[key].is_null() ? std::string("?") : std::to_string(m[key].get<int64_t>());
+        };
+        std::printf("memory (firmware, %s, %s):\n", m["target"].get<std::string>().c_str(),
+                    m["schedule"].get<std::string>().c_str());
+        std::printf("  workspace            %12s bytes (%zu planned blocks; peak live %s)\n",
+                    num("workspace_bytes").c_str(), size_t(m["allocations"].get<int64_t>()),
+                    num("peak_live_bytes").c_str());
+        std::printf("  naive activations    %12s bytes (every op's output held whole)\n",
+                    num("naive_activation_bytes").c_str());
+        std::printf("  code                 %12s bytes (pipeline + Halide runtime)\n", num("code_bytes").c_str());
+        std::printf("  weights float32      %12s bytes\n", num("weight_bytes_f32").c_str());
+        std::printf("  weights float16      %12s bytes (--weights-dtype f16)\n", num("weight_bytes_f16").c_str());
+    }
 }
 
 void setup(CLI::App &app) {
@@ -112,6 +136,11 @@ void setup(CLI::App &app) {
     add_input_shape_options(cmd, options->model);
     cmd->add_flag("--json", options->json, "print the report as JSON");
     cmd->add_flag("--train", options->train_layers, "list the train-time layers instead of the folded ones");
+    cmd->add_flag("--memory", options->memory,
+                  "add the firmware memory plan (workspace vs naive activation bytes) and the "
+                  "code and weight bytes of the library (compiles it; takes seconds)");
+    cmd->add_option("--target,-t", options->target, "Halide target for --memory (or host)")
+        ->capture_default_str();
     cmd->callback([options] { run(*options); });
 }
 

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace m1c::codegen {
 
@@ -16,6 +18,10 @@ struct HeaderInfo {
     bool external_weights = false;
     int64_t weight_floats = 0;          // external: payload floats
     std::array<uint8_t, 32> payload_sha256{};  // external: checked by N_init
+    // Firmware (N_run_in with a caller-owned workspace, no heap; see memory_plan.h).
+    bool firmware = false;
+    int64_t workspace_bytes = 0, workspace_alignment = 64, guard_bytes = 64;
+    std::vector<std::pair<int64_t, int64_t>> plan;  // (offset, bytes) of each halide_malloc
 };
 
 // The layout of N.weights (external weights mode).

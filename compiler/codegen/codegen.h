@@ -2,9 +2,12 @@
 // scheduled from schedules/, compiled ahead of time to a static library + C header +
 // manifest, or JIT-compiled and run on the host.
 #pragma once
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "frontend/load_model.h"
 #include "ir/build_graph.h"
@@ -18,7 +21,19 @@ struct CompileOptions {
     std::string out_dir;
     std::string schedule_file;    // tuned schedule records (empty: default templates)
     bool external_weights = false;
+    // Firmware (--firmware): single-threaded, no heap: N_run_in() with a caller-owned
+    // workspace of N_WORKSPACE_BYTES planned at compile time (memory_plan.h), Halide
+    // runtime without threads (target OS "noos"). See c_header.cpp.
+    bool firmware = false;
+    bool weights_f16 = false;     // --weights-dtype f16 (embedded weights only)
 };
+
+// `m1c inspect --memory`: lowers and schedules as compile_library would for `options`
+// (target, firmware, weights dtype), traces and plans the workspace, compiles the object
+// code to measure it. Returns {"target", "schedule", "workspace_bytes",
+// "naive_activation_bytes", ..., "code_bytes", "weight_bytes", ...} (see memory_report.cpp).
+nlohmann::json memory_report(const Graph &fused, const InputShape &shape,
+                             const CompileOptions &options);
 
 // Writes out_dir/libN.a, out_dir/N.h, out_dir/N.json (atomically: all or nothing).
 // `model` supplies the manifest facts (spec, weights path/hash); `fused` must pass
@@ -27,8 +42,45 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
                      const CompileOptions &options, std::ostream &log);
 
 // JIT-compiles the same pipeline for the host and runs it: input NCHW float32 of `shape`,
-// returns logits [batch x classes].
+// returns logits [batch x classes]. (A HostPipeline compiled, run once.)
 std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
                                const std::vector<float> &input_nchw, int num_threads = 0);
+
+// The pipeline `m1c compile` emits (same lowering, same default schedule), JIT-compiled for
+// the host once and run as often as wanted: for `m1c run` and `m1c bench`.
+// With `profile`, compiled with Halide's sampling profiler (Target::Profile): profile()
+// then gives the time spent in each Func since the last reset_profile().
+class HostPipeline {
+public:
+    HostPipeline(const Graph &fused, const InputShape &shape, bool profile = false);
+    ~HostPipeline();
+    HostPipeline(const HostPipeline &) = delete;
+    HostPipeline &operator=(const HostPipeline &) = delete;
+
+    void set_num_threads(int n);  // 0: all cores (Halide's default)
+    // input: batch x 3 x H x W floats (NCHW); logits: batch x classes floats.
+    void run(const float *input_nchw, float *logits);
+    std::vector<float> run(const std::vector<float> &input_nchw);
+
+    const InputShape &shape() const;
+    int num_classes() const;
+    std::string target() const;                             // Halide target string
+    const std::string &schedule_name() const;               // e.g. "default/x86-avx512"
+    const std::vector<std::string> &schedule_ops() const;   // one line per op
+    // Per fused op of the graph (in order): its name and the prefix of its Funcs' names.
+    const std::vector<std::pair<std::string, std::string>> &op_funcs() const;
+
+    struct FuncTime {
+        std::string func;  // Halide Func name
+        double seconds;    // total over the profiled runs
+    };
+    void reset_profile();
+    // Per Func, since the last reset; `runs` gets the number of runs profiled.
+    std::vector<FuncTime> profile(int *runs = nullptr) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace m1c

@@ -5,12 +5,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 #include <unistd.h>
 
 #include "codegen/c_header.h"
 #include "codegen/codegen.h"
+#include "codegen/firmware.h"
 #include "codegen/lowered.h"
 #include "codegen/manifest.h"
+#include "codegen/object_sizes.h"
 #include "codegen/sha256.h"
 #include "codegen/targets.h"
 #include "core/error.h"
@@ -77,17 +80,42 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     if (options.out_dir.empty()) throw Error("--out-dir: no output directory given");
     if (!options.schedule_file.empty())
         throw Error("schedule files are not supported yet (the default templates are used)");
+    if (options.weights_f16 && options.external_weights)
+        throw Error("--weights-dtype f16 needs --weights-mode embedded");
     Halide::Target target = codegen::parse_target(options.target);
+    if (options.firmware) target = codegen::firmware_target(target);
     target = target.with_feature(Halide::Target::UserContext);
     check_codegen_form(fused);
 
     const auto t_lower = std::chrono::steady_clock::now();
     log << "m1c: lowering " << fused.ops.size() << " ops of " << model.spec.name << " ("
         << shape.batch << "x3x" << shape.height << "x" << shape.width << ", weights "
-        << (options.external_weights ? "external" : "embedded") << ")\n";
-    codegen::LoweredPipeline p = codegen::lower(fused, shape, options.external_weights);
-    schedules::ScheduleReport report = schedules::apply_default_schedule(p, target);
-    const double lower_seconds = seconds_since(t_lower);
+        << (options.external_weights ? "external" : "embedded")
+        << (options.weights_f16 ? " float16" : "") << (options.firmware ? ", firmware" : "")
+        << ")\n";
+    codegen::LoweredPipeline p =
+        codegen::lower(fused, shape, options.external_weights,
+                       options.weights_f16 ? codegen::WeightsDType::F16 : codegen::WeightsDType::F32);
+    schedules::ScheduleReport report;
+    std::optional<codegen::FirmwarePlan> firmware;
+    double trace_seconds = 0;
+    if (options.firmware) {
+        const auto t_trace = std::chrono::steady_clock::now();
+        firmware = codegen::plan_firmware(p, fused, target);
+        trace_seconds = seconds_since(t_trace);
+        report = firmware->schedule;
+        const codegen::MemoryPlan &mp = firmware->memory;
+        if (mp.workspace_bytes >= (int64_t(1) << 32))
+            throw Error("--firmware: the workspace would be " + std::to_string(mp.workspace_bytes) +
+                        " bytes; at most 4 GiB is supported");
+        log << "m1c: workspace " << mp.workspace_bytes << " bytes for " << mp.blocks.size()
+            << " allocations (all activations held whole: " << mp.naive_activation_bytes
+            << " bytes); traced in " << std::fixed << std::setprecision(1) << trace_seconds
+            << " s\n" << std::defaultfloat;
+    } else {
+        report = schedules::apply_default_schedule(p, target);
+    }
+    const double lower_seconds = seconds_since(t_lower) - trace_seconds;
     log << "m1c: schedule " << report.name << "\n";
 
     const fs::path out = options.out_dir;
@@ -110,8 +138,15 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     log << "m1c: compiling for " << target_str << " ..." << std::flush;
     const auto t_compile = std::chrono::steady_clock::now();
     try {
-        Halide::Pipeline(p.output)
-            .compile_to_static_library((tmp / ("lib" + name)).string(), p.arguments(), fn, target);
+        if (options.firmware) {
+            // Lowered once, checked for threads, then compiled.
+            Halide::Module module = Halide::Pipeline(p.output).compile_to_module(p.arguments(), fn, target);
+            codegen::check_single_threaded(module);
+            module.compile({{Halide::OutputFileType::static_library, (tmp / ("lib" + name + ".a")).string()}});
+        } else {
+            Halide::Pipeline(p.output)
+                .compile_to_static_library((tmp / ("lib" + name)).string(), p.arguments(), fn, target);
+        }
     } catch (const Halide::Error &e) {
         log << " failed\n";
         throw Error("Halide failed to compile " + name + " for " + target_str + ": " + e.what());
@@ -133,6 +168,13 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     h.width = shape.width;
     h.classes = p.num_classes;
     h.external_weights = options.external_weights;
+    if (firmware) {
+        h.firmware = true;
+        h.workspace_bytes = firmware->memory.workspace_bytes;
+        h.workspace_alignment = codegen::MemoryPlan::kAlignment;
+        h.guard_bytes = codegen::MemoryPlan::kGuardBytes;
+        for (const auto &b : firmware->memory.blocks) h.plan.emplace_back(b.offset, b.bytes);
+    }
 
     codegen::ManifestInfo info;
     info.name = name;
@@ -146,6 +188,9 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     info.lower_seconds = lower_seconds;
     info.compile_seconds = compile_seconds;
     info.library_bytes = int64_t(fs::file_size(lib));
+    info.object_sizes = codegen::static_library_sizes(lib.string());
+    info.trace_seconds = trace_seconds;
+    if (firmware) info.memory = codegen::memory_plan_json(firmware->memory, /*with_blocks=*/true);
 
     std::vector<std::string> files{"lib" + name + ".a"};
     if (options.external_weights) {

@@ -60,6 +60,21 @@ std::vector<float> transposed(const Tensor &w, int rows, int cols) {
     return out;
 }
 
+// Rows innermost (`inner_first[col * rows + row]`, e.g. from transposed() or dense_layout()
+// with k = 1) -> blocked by B rows: extents (B, cols, ceil(rows / B)), zero-padded.
+std::vector<float> blocked(const std::vector<float> &inner_first, int rows, int cols, int B) {
+    const int blocks = (rows + B - 1) / B;
+    std::vector<float> out(size_t(B) * cols * blocks, 0.0f);
+    for (int c = 0; c < cols; ++c)
+        for (int r = 0; r < rows; ++r)
+            out[(size_t(r / B) * cols + c) * B + r % B] = inner_first[size_t(c) * rows + r];
+    return out;
+}
+
+std::vector<int> blocked_extents(int rows, int cols) {
+    return {kWeightBlock, cols, (rows + kWeightBlock - 1) / kWeightBlock};
+}
+
 // The weight tensors of one op, rearranged and added to the store (pass 1 of lowering: the
 // blob must be complete before any Func reads it). Shapes are checked first.
 struct OpWeights {
@@ -75,7 +90,8 @@ OpWeights add_op_weights(WeightStore &ws, const Op &op, const std::string &fname
         expect(l.weight.shape == Shape{K, F}, op.name,
                "linear weight " + shape_str(l.weight.shape) + " for " + std::to_string(F) + " features");
         expect(l.bias.numel() == K, op.name, "linear bias size");
-        W.w = ws.add(fname + "_w", {K, F}, transposed(l.weight, K, F), op.name + " linear.weight");
+        W.w = ws.add(fname + "_w", blocked_extents(K, F),
+                     blocked(transposed(l.weight, K, F), K, F, kWeightBlock), op.name + " linear.weight");
         W.b = ws.add(fname + "_b", {K}, l.bias.data, op.name + " linear.bias");
         return W;
     }
@@ -86,7 +102,8 @@ OpWeights add_op_weights(WeightStore &ws, const Op &op, const std::string &fname
     if (a.groups == 1) {
         expect(a.weight.shape == Shape{cout, cin, kk, kk}, op.name,
                "weight shape " + shape_str(a.weight.shape));
-        W.w = kk == 1 ? ws.add(fname + "_w", {cout, cin}, dense_layout(a.weight, cout, cin, 1),
+        W.w = kk == 1 ? ws.add(fname + "_w", blocked_extents(cout, cin),
+                               blocked(dense_layout(a.weight, cout, cin, 1), cout, cin, kWeightBlock),
                                op.name + " weight")
                       : ws.add(fname + "_w", {cout, cin, kk, kk}, dense_layout(a.weight, cout, cin, kk),
                                op.name + " weight");
@@ -124,7 +141,9 @@ Expr WeightRef::operator()(const std::vector<Expr> &index) const {
     return blob(Expr(static_cast<int>(offset)) + flat);
 }
 
-WeightStore::WeightStore(bool external) : external_(external) {
+WeightStore::WeightStore(bool external, WeightsDType dtype) : external_(external), dtype_(dtype) {
+    if (external_ && dtype_ != WeightsDType::F32)
+        throw Error("codegen: float16 weights are supported with embedded weights only");
     if (external_) input_ = Halide::ImageParam(Halide::Float(32), 1, "weights");
 }
 
@@ -158,6 +177,27 @@ void WeightStore::finalize() {
     if (external_) {
         input_.dim(0).set_bounds(0, size).set_stride(1);
         blob_(i) = input_(i);
+    } else if (dtype_ == WeightsDType::F16) {
+        // Stored as float16, read as float32: the cast is where the pipeline loads a weight.
+        for (const Entry &e : entries_)
+            for (int64_t j = 0; j < e.floats; ++j)
+                if (!(std::fabs(payload_[size_t(e.offset + j)]) <= 65504.0f))
+                    throw Error("--weights-dtype f16: " + e.source + " holds " +
+                                std::to_string(payload_[size_t(e.offset + j)]) +
+                                ", outside float16's range (|w| <= 65504)");
+        // The float16 bits (rounded to nearest even), widened in a few vector ops that are
+        // exact for every finite float16: the magnitude bits moved into float32's exponent
+        // and mantissa fields give the value times 2^-112 (subnormals included), the multiply
+        // rescales it, the sign goes back on. (Halide 14's own float16 cast is several times
+        // as many integer ops on x86 and ARM.)
+        embedded_f16_ = Halide::Buffer<uint16_t>(size, "m1c_weights_f16");
+        for (int64_t j = 0; j < blob_floats_; ++j)
+            embedded_f16_(int(j)) = Halide::float16_t(payload_[size_t(j)]).to_bits();
+        Halide::Expr h = Halide::cast<uint32_t>(embedded_f16_(i));
+        Halide::Expr magnitude = Halide::reinterpret<float>((h & 0x7fffu) << 13) * 0x1p112f;
+        blob_(i) = Halide::reinterpret<float>(Halide::reinterpret<uint32_t>(magnitude) |
+                                              ((h & 0x8000u) << 16));
+        std::vector<float>().swap(payload_);
     } else {
         embedded_ = Halide::Buffer<float>(size, "m1c_weights");
         std::copy(payload_.begin(), payload_.end(), embedded_.data());
@@ -173,8 +213,9 @@ std::vector<Halide::Argument> LoweredPipeline::arguments() const {
 }
 
 // ---------------------------------------------------------------------------------------
-LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_weights) {
-    LoweredPipeline p(external_weights);
+LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_weights,
+                      WeightsDType weights_dtype) {
+    LoweredPipeline p(external_weights, weights_dtype);
     p.shape = shape;
     Halide::Var &c = p.c, &x = p.x, &y = p.y, &n = p.n, &k = p.k;
 
@@ -255,7 +296,7 @@ LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_wei
             h.rf = RDom(0, h.features, fname + "_rf");
             h.linear = Func(fname + "_linear");
             h.linear(k, n) = lb({k});
-            h.linear(k, n) += lw({k, h.rf}) * (h.pool(h.rf, n) / float(src.h * src.w));
+            h.linear(k, n) += lw({k % kWeightBlock, h.rf, k / kWeightBlock}) * (h.pool(h.rf, n) / float(src.h * src.w));
             h.logits = Func(fname + "_logits");
             h.logits(k, n) = h.linear(k, n);
             p.output = h.logits;
@@ -321,7 +362,7 @@ LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_wei
             if (kk == 1) {
                 L.r = RDom(0, L.cin, fname + "_r");
                 L.pre(c, x, y, n) = bias({c});
-                L.pre(c, x, y, n) += w({c, L.r}) * src_read(L.r, x * s - pd, y * s - pd, n);
+                L.pre(c, x, y, n) += w({c % kWeightBlock, L.r, c / kWeightBlock}) * src_read(L.r, x * s - pd, y * s - pd, n);
             } else {
                 L.r = RDom(0, L.cin, 0, kk, 0, kk, fname + "_r");
                 L.pre(c, x, y, n) = bias({c});

@@ -30,10 +30,15 @@ struct WeightRef {
     Halide::Expr operator()(const std::vector<Halide::Expr> &index) const;
 };
 
+// How the blob is stored: float32, or float16 (`--weights-dtype f16`: half the bytes; each
+// weight is converted to float32 where the pipeline loads it, all arithmetic in float32;
+// embedded weights only).
+enum class WeightsDType { F32, F16 };
+
 // Every weight tensor of the pipeline, in creation order, and the blob holding them.
 class WeightStore {
 public:
-    explicit WeightStore(bool external);
+    explicit WeightStore(bool external, WeightsDType dtype = WeightsDType::F32);
 
     // Copies `values` (laid out as described at WeightRef) in; `source` says where it came
     // from (op name and role), for the manifest.
@@ -48,6 +53,8 @@ public:
         int64_t offset = 0, floats = 0;
     };
     bool external() const { return external_; }
+    WeightsDType dtype() const { return dtype_; }
+    int64_t blob_bytes() const { return blob_floats_ * (dtype_ == WeightsDType::F16 ? 2 : 4); }
     const std::vector<Entry> &entries() const { return entries_; }
     int64_t total_floats() const { return total_floats_; }  // sum of tensor sizes
     int64_t blob_floats() const { return blob_floats_; }    // with alignment padding
@@ -57,13 +64,24 @@ public:
 
 private:
     bool external_;
+    WeightsDType dtype_;
     Halide::Func blob_{"weights_blob"};
     Halide::ImageParam input_;
     Halide::Buffer<float> embedded_;
+    Halide::Buffer<uint16_t> embedded_f16_;  // float16 bit patterns
     std::vector<float> payload_;
     std::vector<Entry> entries_;
     int64_t total_floats_ = 0, blob_floats_ = 0;
 };
+
+// Weights of the pointwise (1x1) convolutions and of the classifier are stored blocked by
+// kWeightBlock output channels (classes): extents (kWeightBlock, Cin, ceil(Cout /
+// kWeightBlock)), zero-padded, element (c % B, ci, c / B). A register tile of output
+// channels then reads, per input channel, whole 64-byte lines that follow each other in
+// memory, one sequential stream per block, instead of a slice of a Cout-long row at a stride
+// of Cout floats. 16 floats: one AVX-512 vector, two AVX2 and four NEON vectors; schedules
+// choose channel tiles that are multiples or divisors of it (schedules/templates.cpp).
+constexpr int kWeightBlock = 16;
 
 enum class ConvKind { Dense, Depthwise };
 
@@ -113,7 +131,8 @@ struct LoweredPipeline {
     InputShape shape;
     int num_classes = 0;
 
-    explicit LoweredPipeline(bool external) : weights(external) {}
+    explicit LoweredPipeline(bool external, WeightsDType dtype = WeightsDType::F32)
+        : weights(external, dtype) {}
     // Pipeline arguments in the order of the generated function (after user_context):
     // input, [weights blob].
     std::vector<Halide::Argument> arguments() const;
@@ -122,6 +141,8 @@ struct LoweredPipeline {
 // Lowers a graph in codegen form (passes/pipeline.h: check_codegen_form) for `shape`.
 // Throws m1c::Error on a graph it cannot lower (not a chain, grouped convs other than
 // depthwise, shapes that disagree with `shape`).
-LoweredPipeline lower(const Graph &fused, const InputShape &shape, bool external_weights);
+// F16 weights: throws m1c::Error if a weight is outside float16's range (|w| > 65504).
+LoweredPipeline lower(const Graph &fused, const InputShape &shape, bool external_weights,
+                      WeightsDType weights_dtype = WeightsDType::F32);
 
 }  // namespace m1c::codegen

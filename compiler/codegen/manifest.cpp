@@ -9,7 +9,8 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
                              const ManifestInfo &info) {
     using nlohmann::json;
     const WeightStore &ws = p.weights;
-    const int64_t weight_bytes = ws.blob_floats() * 4;
+    const int64_t weight_bytes = ws.blob_bytes();
+    const bool f16 = ws.dtype() == WeightsDType::F16;
     json j;
     j["m1c_version"] = "0.1.0";
     j["name"] = info.name;
@@ -27,6 +28,7 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
               {"checkpoint_sha256", info.checkpoint_sha256},
               {"checkpoint_format", weight_format_name(model.format)},
               {"mode", ws.external() ? "external" : "embedded"},
+              {"dtype", f16 ? "float16" : "float32"},
               {"tensors_count", ws.entries().size()},
               {"floats", ws.total_floats()},
               {"bytes", weight_bytes}};
@@ -53,11 +55,22 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
                      {"ops", info.schedule_ops}};
     j["graph"] = {{"fused_ops", info.num_ops}, {"activation_layout", "c, x, y, n (channels innermost)"}};
     j["sizes"] = {{"library_bytes", info.library_bytes},
+                  {"weight_bytes", weight_bytes},
                   {"embedded_weights_bytes", ws.external() ? 0 : weight_bytes},
                   {"code_runtime_and_metadata_bytes",
                    info.library_bytes - (ws.external() ? 0 : weight_bytes)}};
+    // From the ELF sections of libN.a (null for other object formats): code is the
+    // pipeline plus Halide's whole runtime, before the linker drops unused functions.
+    const ObjectSizes &o = info.object_sizes;
+    j["sizes"]["code_bytes"] = o.known ? json(o.code_bytes) : json(nullptr);
+    j["sizes"]["rodata_bytes"] = o.known ? json(o.rodata_bytes) : json(nullptr);
+    j["sizes"]["data_bytes"] = o.known ? json(o.data_bytes) : json(nullptr);
+    j["sizes"]["bss_bytes"] = o.known ? json(o.bss_bytes) : json(nullptr);
+    j["firmware"] = !info.memory.is_null();
+    if (!info.memory.is_null()) j["memory"] = info.memory;
     j["timings_seconds"] = {{"lower_and_schedule", info.lower_seconds},
                             {"halide_compile", info.compile_seconds}};
+    if (!info.memory.is_null()) j["timings_seconds"]["allocation_trace"] = info.trace_seconds;
     return j;
 }
 

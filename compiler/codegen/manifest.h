@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "codegen/lowered.h"
+#include "codegen/object_sizes.h"
 #include "frontend/load_model.h"
 
 namespace m1c::codegen {
@@ -17,6 +18,9 @@ struct ManifestInfo {
     int num_ops = 0;
     double lower_seconds = 0, compile_seconds = 0;
     int64_t library_bytes = 0;
+    ObjectSizes object_sizes;           // sections of libN.a
+    double trace_seconds = 0;           // firmware: the allocation trace
+    nlohmann::json memory;              // firmware: memory_plan_json (null otherwise)
     std::string weights_file, weights_file_sha256, payload_sha256;  // external mode
 };
 

@@ -1,6 +1,12 @@
-// run_on_host: the same lowering and default schedule, JIT-compiled for the host.
+// HostPipeline / run_on_host: the same lowering and default schedule as `m1c compile`,
+// JIT-compiled for the host.
+#include <map>
+
+#include <HalideRuntime.h>
+
 #include "codegen/codegen.h"
 #include "codegen/lowered.h"
+#include "codegen/targets.h"
 #include "core/error.h"
 #include "passes/pipeline.h"
 #include "schedule.h"
@@ -8,18 +14,158 @@
 namespace m1c {
 
 namespace {
-// The JIT has its own copy of Halide's runtime; its thread count is set through it.
-void set_jit_threads(const Halide::Target &target, int n) {
+
+// The JIT has its own copy of Halide's runtime (shared by every JIT-compiled pipeline of the
+// process); its functions are reached through the shared runtime's exports.
+void *jit_runtime_symbol(const Halide::Target &target, const char *name) {
     using Halide::Internal::JITSharedRuntime;
     for (auto &module : JITSharedRuntime::get(nullptr, target, false)) {
-        auto it = module.exports().find("halide_set_num_threads");
-        if (it != module.exports().end() && it->second.address) {
-            reinterpret_cast<int (*)(int)>(it->second.address)(n);
-            return;
+        auto it = module.exports().find(name);
+        if (it != module.exports().end() && it->second.address) return it->second.address;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+struct HostPipeline::Impl {
+    // Profiled builds: Halide's JIT realize() prints the profiler's report after every run
+    // and resets it. The report's print goes to this context's handler, which takes the
+    // per-Func times from the profiler state at that point (before the reset) and drops
+    // the text.
+    struct ProfileContext : Halide::JITUserContext {
+        Impl *impl = nullptr;
+        bool pending = false;
+    };
+    static void on_profile_print(Halide::JITUserContext *user, const char *) {
+        auto *ctx = static_cast<ProfileContext *>(user);
+        if (!ctx || !ctx->impl || !ctx->pending) return;
+        ctx->pending = false;
+        ctx->impl->take_profile();
+    }
+    void take_profile() {
+        auto *get_state = reinterpret_cast<halide_profiler_state *(*)()>(
+            jit_runtime_symbol(target, "halide_profiler_get_state"));
+        if (!get_state) return;
+        // The report holds the state's lock while it prints (this thread).
+        const halide_profiler_state *s = get_state();
+        for (auto *p = s->pipelines; p; p = static_cast<halide_profiler_pipeline_stats *>(p->next)) {
+            if (p->runs <= 0) continue;
+            ++profiled_runs;
+            for (int i = 0; i < p->num_funcs; ++i) {
+                const std::string name = p->funcs[i].name ? p->funcs[i].name : "?";
+                auto it = profile_index.find(name);
+                if (it == profile_index.end()) {
+                    it = profile_index.emplace(name, profile.size()).first;
+                    profile.push_back({name, 0.0});
+                }
+                profile[it->second].seconds += double(p->funcs[i].time) * 1e-9;
+            }
         }
     }
+    std::vector<FuncTime> profile;
+    std::map<std::string, size_t> profile_index;
+    int profiled_runs = 0;
+
+    codegen::LoweredPipeline lowered{false};
+    Halide::Target target;
+    Halide::Pipeline pipeline;
+    schedules::ScheduleReport report;
+    std::vector<std::pair<std::string, std::string>> op_funcs;
+    InputShape shape;
+    bool profiling = false;
+    int threads = 0;
+};
+
+HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool profile)
+    : impl_(std::make_unique<Impl>()) {
+    check_codegen_form(fused);
+    Impl &m = *impl_;
+    m.shape = shape;
+    m.profiling = profile;
+    m.lowered = codegen::lower(fused, shape, /*external_weights=*/false);
+    m.target = codegen::host_target();  // without features the CPU lacks (targets.h)
+    if (profile) m.target = m.target.with_feature(Halide::Target::Profile);
+    m.report = schedules::apply_default_schedule(m.lowered, m.target);
+    // Func names are the op's C name (+ "_conv", "_se_sum", ...), plus the "$N" Halide
+    // appends when a name is used again in the process.
+    auto base = [](const std::string &name) { return name.substr(0, name.find('$')); };
+    for (const auto &L : m.lowered.convs) m.op_funcs.emplace_back(L.name, base(L.out.name()));
+    std::string head = base(m.lowered.head.logits.name());
+    if (head.size() > 7 && head.compare(head.size() - 7, 7, "_logits") == 0) head.resize(head.size() - 7);
+    m.op_funcs.emplace_back(m.lowered.head.name, head);
+    try {
+        m.pipeline = Halide::Pipeline(m.lowered.output);
+        m.pipeline.compile_jit(m.target);
+    } catch (const Halide::Error &e) {
+        throw Error(std::string("JIT compile: Halide: ") + e.what());
+    }
 }
-}  // namespace
+
+HostPipeline::~HostPipeline() = default;
+
+void HostPipeline::set_num_threads(int n) {
+    if (n < 0) throw Error("HostPipeline: negative thread count");
+    impl_->threads = n;
+}
+
+void HostPipeline::run(const float *input_nchw, float *logits) {
+    Impl &m = *impl_;
+    // Halide wants non-const host pointers; an input is never written.
+    Halide::Buffer<float> in(const_cast<float *>(input_nchw),
+                             {m.shape.width, m.shape.height, 3, m.shape.batch});
+    Halide::Buffer<float> out(logits, {m.lowered.num_classes, m.shape.batch});
+    m.lowered.input.set(in);
+    // Applied on every run, as N_run does: the thread pool is one per process.
+    if (auto *fn = reinterpret_cast<int (*)(int)>(jit_runtime_symbol(m.target, "halide_set_num_threads")))
+        fn(m.threads);
+    try {
+        if (m.profiling) {
+            Impl::ProfileContext ctx;
+            ctx.impl = &m;
+            ctx.pending = true;
+            ctx.handlers.custom_print = &Impl::on_profile_print;
+            m.pipeline.realize(&ctx, out, m.target);
+        } else {
+            m.pipeline.realize(out, m.target);
+        }
+    } catch (const Halide::Error &e) {
+        throw Error(std::string("run on host: Halide: ") + e.what());
+    }
+}
+
+std::vector<float> HostPipeline::run(const std::vector<float> &input_nchw) {
+    const InputShape &s = impl_->shape;
+    const size_t expected = size_t(s.batch) * 3 * s.height * s.width;
+    if (input_nchw.size() != expected)
+        throw Error("run_on_host: input has " + std::to_string(input_nchw.size()) +
+                    " floats, expected " + std::to_string(expected) + " (" +
+                    std::to_string(s.batch) + "x3x" + std::to_string(s.height) + "x" +
+                    std::to_string(s.width) + ")");
+    std::vector<float> logits(size_t(s.batch) * impl_->lowered.num_classes);
+    run(input_nchw.data(), logits.data());
+    return logits;
+}
+
+const InputShape &HostPipeline::shape() const { return impl_->shape; }
+int HostPipeline::num_classes() const { return impl_->lowered.num_classes; }
+std::string HostPipeline::target() const { return impl_->target.to_string(); }
+const std::string &HostPipeline::schedule_name() const { return impl_->report.name; }
+const std::vector<std::string> &HostPipeline::schedule_ops() const { return impl_->report.ops; }
+const std::vector<std::pair<std::string, std::string>> &HostPipeline::op_funcs() const {
+    return impl_->op_funcs;
+}
+
+void HostPipeline::reset_profile() {
+    impl_->profile.clear();
+    impl_->profile_index.clear();
+    impl_->profiled_runs = 0;
+}
+
+std::vector<HostPipeline::FuncTime> HostPipeline::profile(int *runs) const {
+    if (runs) *runs = impl_->profiled_runs;
+    return impl_->profile;
+}
 
 std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
                                const std::vector<float> &input_nchw, int num_threads) {
@@ -31,23 +177,9 @@ std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
                     std::to_string(shape.batch) + "x3x" + std::to_string(shape.height) + "x" +
                     std::to_string(shape.width) + ")");
     if (num_threads < 0) throw Error("run_on_host: negative thread count");
-    codegen::LoweredPipeline p = codegen::lower(fused, shape, /*external_weights=*/false);
-    const Halide::Target target = Halide::get_host_target();
-    schedules::apply_default_schedule(p, target);
-
-    std::vector<float> in_copy = input_nchw;  // Halide wants a non-const host pointer
-    Halide::Buffer<float> in(in_copy.data(), {shape.width, shape.height, 3, shape.batch});
-    Halide::Buffer<float> out(p.num_classes, shape.batch);
-    p.input.set(in);
-    try {
-        Halide::Pipeline pipeline(p.output);
-        pipeline.compile_jit(target);
-        set_jit_threads(target, num_threads);
-        pipeline.realize(out);
-    } catch (const Halide::Error &e) {
-        throw Error(std::string("run_on_host: Halide: ") + e.what());
-    }
-    return std::vector<float>(out.data(), out.data() + out.number_of_elements());
+    HostPipeline pipeline(fused, shape);
+    pipeline.set_num_threads(num_threads);
+    return pipeline.run(input_nchw);
 }
 
 }  // namespace m1c
