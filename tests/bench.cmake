@@ -1,0 +1,21 @@
+# `m1c bench` smoke tests: speed is a benchmark (bench/compare), not a timed test; these only
+# check that the command runs (random S0 weights, JIT on the host), exits 0 and reports.
+set(M1C_BENCH_CHECK ${CMAKE_CURRENT_SOURCE_DIR}/bench_check.cmake)
+
+add_test(NAME bench.s0.smoke
+         COMMAND ${CMAKE_COMMAND} -DM1C=$<TARGET_FILE:m1c>
+                 "-DARGS=bench|--variant|s0|--runs|3|--threads|1"
+                 "-DEXPECT=latency: median [0-9]+[.][0-9]+ ms.*FMA peak .*GFLOP/s.*percent of peak"
+                 -P ${M1C_BENCH_CHECK})
+add_test(NAME bench.s0.per_layer_json
+         COMMAND ${CMAKE_COMMAND} -DM1C=$<TARGET_FILE:m1c>
+                 "-DARGS=bench|--variant|s0|--runs|2|--warmup|1|--threads|1|--per-layer|--json"
+                 "-DEXPECT=.median.: [0-9].*.per_layer.:.*.layers.:.*stage2.7.reparam_conv"
+                 -P ${M1C_BENCH_CHECK})
+# Bad input: a clear message and exit status 1.
+add_test(NAME bench.bad_target
+         COMMAND ${CMAKE_COMMAND} -DM1C=$<TARGET_FILE:m1c>
+                 "-DARGS=bench|--variant|s0|--target|arm-64-linux" -DEXPECT_STATUS=1
+                 "-DEXPECT=only host" -P ${M1C_BENCH_CHECK})
+set_tests_properties(bench.s0.smoke bench.s0.per_layer_json bench.bad_target
+                     PROPERTIES TIMEOUT 300)
