@@ -397,7 +397,7 @@ TEST(CodegenCompileLibrary, BadOptionsLeaveNothing) {
         o.target = c.target;
         o.name = c.name;
         o.out_dir = dir.string();
-        o.schedule_file = c.schedule;
+        o.schedule.records_file = c.schedule;
         std::ostringstream log;
         try {
             compile_library(model, g, InputShape{2, 20, 12}, o, log);

@@ -19,6 +19,7 @@
 #include "cli/command.h"
 #include "cli/fma_peak.h"
 #include "cli/model_options.h"
+#include "cli/schedule_options.h"
 #include "codegen/codegen.h"
 #include "core/error.h"
 #include "ir/graph_stats.h"
@@ -32,6 +33,7 @@ struct BenchOptions {
     std::string target = "host";
     int threads = 1, runs = 50, warmup = 5;
     bool per_layer = false, json = false;
+    codegen::ScheduleChoice schedule;
 };
 
 // Fused-format weights with random values: Kaiming-normal (fan-in) weights, small biases, so
@@ -114,7 +116,7 @@ void run(const BenchOptions &o) {
     const int64_t macs = graph_stats(fused).macs;
 
     const auto t0 = std::chrono::steady_clock::now();
-    HostPipeline pipeline(fused, shape);
+    HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
     const double jit_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     pipeline.set_num_threads(o.threads);
@@ -150,7 +152,7 @@ void run(const BenchOptions &o) {
     int profiled_runs = 0;
     double profiled_total_ms = 0;
     if (o.per_layer) {
-        HostPipeline prof(fused, shape, /*profile=*/true);
+        HostPipeline prof(fused, shape, /*profile=*/true, o.schedule);
         prof.set_num_threads(o.threads);
         for (int i = 0; i < std::max(o.warmup, 1); ++i) prof.run(input.data(), logits.data());
         prof.reset_profile();
@@ -279,6 +281,7 @@ void setup(CLI::App &app) {
     cmd->add_flag("--per-layer", o->per_layer,
                   "time per fused op with Halide's sampling profiler (a second, profiled build)");
     cmd->add_flag("--json", o->json, "print a JSON report");
+    add_schedule_options(cmd, o->schedule);
     cmd->callback([o] { run(*o); });
 }
 

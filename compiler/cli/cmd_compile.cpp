@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/model_options.h"
+#include "cli/schedule_options.h"
 #include "codegen/c_header.h"
 #include "codegen/codegen.h"
 #include "codegen/targets.h"
@@ -17,6 +18,7 @@ struct CompileCmdOptions {
     std::string target = "host", name, out_dir, weights_mode = "embedded";
     std::string weights_dtype = "f32";
     bool firmware = false;
+    codegen::ScheduleChoice schedule;
 };
 
 void run(const CompileCmdOptions &o) {
@@ -28,6 +30,7 @@ void run(const CompileCmdOptions &o) {
         throw Error("--weights-mode " + o.weights_mode + ": expected embedded or external");
     options.external_weights = (o.weights_mode == "external");
     options.firmware = o.firmware;
+    options.schedule = o.schedule;
     if (o.weights_dtype != "f32" && o.weights_dtype != "f16")
         throw Error("--weights-dtype " + o.weights_dtype + ": expected f32 or f16");
     options.weights_f16 = (o.weights_dtype == "f16");
@@ -71,6 +74,7 @@ void setup(CLI::App &app) {
     cmd->add_flag("--firmware", options->firmware,
                   "firmware library: single-threaded, no heap; N_run_in() computes in a "
                   "caller-owned workspace of N_WORKSPACE_BYTES planned at compile time");
+    add_schedule_options(cmd, options->schedule);
     cmd->callback([options] { run(*options); });
 }
 

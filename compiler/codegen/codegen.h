@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codegen/schedule_choice.h"
 #include "frontend/load_model.h"
 #include "ir/build_graph.h"
 #include "ir/graph.h"
@@ -19,7 +20,7 @@ struct CompileOptions {
     std::string target = "host";  // Halide target string, or "host"
     std::string name;             // library name N: libN.a, N.h, N.json, N_run()
     std::string out_dir;
-    std::string schedule_file;    // tuned schedule records (empty: default templates)
+    codegen::ScheduleChoice schedule;  // default templates, tuned records or an autoscheduler
     bool external_weights = false;
     // Firmware (--firmware): single-threaded, no heap: N_run_in() with a caller-owned
     // workspace of N_WORKSPACE_BYTES planned at compile time (memory_plan.h), Halide
@@ -52,7 +53,8 @@ std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
 // then gives the time spent in each Func since the last reset_profile().
 class HostPipeline {
 public:
-    HostPipeline(const Graph &fused, const InputShape &shape, bool profile = false);
+    HostPipeline(const Graph &fused, const InputShape &shape, bool profile = false,
+                 const codegen::ScheduleChoice &schedule = {});
     ~HostPipeline();
     HostPipeline(const HostPipeline &) = delete;
     HostPipeline &operator=(const HostPipeline &) = delete;

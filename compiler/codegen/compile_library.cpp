@@ -78,8 +78,9 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
                     "\": the library name must be a C identifier (letters, digits, _; not "
                     "starting with a digit or __, at most 64 characters, not a C keyword)");
     if (options.out_dir.empty()) throw Error("--out-dir: no output directory given");
-    if (!options.schedule_file.empty())
-        throw Error("schedule files are not supported yet (the default templates are used)");
+    if (options.firmware && !options.schedule.is_default())
+        throw Error("--firmware uses the default single-threaded schedule: --schedule and "
+                    "--autoscheduler are not supported with it");
     if (options.weights_f16 && options.external_weights)
         throw Error("--weights-dtype f16 needs --weights-mode embedded");
     Halide::Target target = codegen::parse_target(options.target);
@@ -113,7 +114,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
             << " bytes); traced in " << std::fixed << std::setprecision(1) << trace_seconds
             << " s\n" << std::defaultfloat;
     } else {
-        report = schedules::apply_default_schedule(p, target);
+        report = codegen::apply_schedule(p, target, options.schedule, log);
     }
     const double lower_seconds = seconds_since(t_lower) - trace_seconds;
     log << "m1c: schedule " << report.name << "\n";

@@ -1,5 +1,6 @@
 // HostPipeline / run_on_host: the same lowering and default schedule as `m1c compile`,
 // JIT-compiled for the host.
+#include <iostream>
 #include <map>
 
 #include <HalideRuntime.h>
@@ -77,7 +78,8 @@ struct HostPipeline::Impl {
     int threads = 0;
 };
 
-HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool profile)
+HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool profile,
+                           const codegen::ScheduleChoice &schedule)
     : impl_(std::make_unique<Impl>()) {
     check_codegen_form(fused);
     Impl &m = *impl_;
@@ -86,7 +88,7 @@ HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool pro
     m.lowered = codegen::lower(fused, shape, /*external_weights=*/false);
     m.target = codegen::host_target();  // without features the CPU lacks (targets.h)
     if (profile) m.target = m.target.with_feature(Halide::Target::Profile);
-    m.report = schedules::apply_default_schedule(m.lowered, m.target);
+    m.report = codegen::apply_schedule(m.lowered, m.target, schedule, std::cerr);
     // Func names are the op's C name (+ "_conv", "_se_sum", ...), plus the "$N" Halide
     // appends when a name is used again in the process.
     auto base = [](const std::string &name) { return name.substr(0, name.find('$')); };
