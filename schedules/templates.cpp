@@ -83,23 +83,26 @@ ConvTile choose_conv_tile(int channels, int width, const CpuParams &cp) {
 }
 
 std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
-                           Func tiled, Func acc, bool parallel_rows, const CpuParams &cp) {
-    const ConvTile t = choose_conv_tile(L.cout, L.out_w, cp);
+                           Func tiled, Func acc, const DenseKnobs &k, const CpuParams &cp) {
+    const ConvTile t{k.vec, k.cv * k.vec, k.tx};
     Var co("co"), ci("ci"), xo("xo"), xi("xi"), par("par");
     tiled.compute_root()
         .split(p.c, co, ci, t.tc, tail_for(L.cout, t.tc, true))
-        .split(p.x, xo, xi, t.tx, tail_for(L.out_w, t.tx, true))
-        .reorder(ci, xi, xo, co, p.y, p.n);
+        .split(p.x, xo, xi, t.tx, tail_for(L.out_w, t.tx, true));
+    if (k.co_inner && k.rows)
+        tiled.reorder(ci, xi, co, xo, p.y, p.n);
+    else
+        tiled.reorder(ci, xi, xo, co, p.y, p.n);
     if (t.vec > 1) tiled.vectorize(ci, t.vec);
     tiled.unroll(ci).unroll(xi);
-    if (parallel_rows) {
+    if (k.rows) {
         parallel_loop(tiled, p.y, cp);
     } else {
         tiled.fuse(co, p.y, par);
         parallel_loop(tiled, par, cp);
     }
 
-    acc.compute_at(tiled, xo);
+    acc.compute_at(tiled, k.co_inner && k.rows ? co : xo);
     if (t.vec > 1) acc.vectorize(p.c, t.vec);
     acc.unroll(p.c).unroll(p.x);
     Halide::Stage u = acc.update();
@@ -114,7 +117,8 @@ std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::Low
 
     std::ostringstream s;
     s << "dense: tile " << t.tc << " channels x " << t.tx << " pixels in registers (vector "
-      << t.vec << "), " << (parallel_rows ? "rows" : "channel tiles x rows") << " in parallel";
+      << t.vec << "), " << (k.rows ? "rows" : "channel tiles x rows") << " in parallel";
+    if (k.co_inner && k.rows) s << ", channel tiles inside pixel tiles";
     return s.str();
 }
 
@@ -133,16 +137,16 @@ std::string schedule_padded_image(const codegen::LoweredPipeline &p, codegen::Lo
 
 namespace {
 // A depthwise row: one vector of channels at a time across the row (its 9 weight vectors
-// stay in registers), `kDepthwiseUnrollX` pixels unrolled so that neighbouring taps share
-// their loads. Returns the pixels unrolled.
-constexpr int kDepthwiseUnrollX = 4;
+// stay in registers), `k.ux` pixels unrolled so that neighbouring taps share their loads
+// (the default: 4 pixels where the row has them). Returns the pixels unrolled.
 int depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L, Func f,
-                    int lanes) {
+                    const DepthwiseKnobs &k) {
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
+    const int lanes = k.lanes;
     f.split(p.c, co, ci, lanes, tail_for(L.cout, lanes, true));
     int ux = 1;
-    if (L.out_w >= kDepthwiseUnrollX) {
-        ux = kDepthwiseUnrollX;
+    if (k.ux > 1 && L.out_w >= k.ux) {
+        ux = k.ux;
         f.split(p.x, xo, xi, ux, tail_for(L.out_w, ux, true)).reorder(ci, xi, xo, co).unroll(xi);
     } else {
         f.reorder(ci, p.x, co);
@@ -152,22 +156,33 @@ int depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredCon
 }
 }  // namespace
 
+DepthwiseKnobs default_depthwise_knobs(const codegen::LoweredConv &L, bool inside,
+                                       const CpuParams &cp) {
+    constexpr int kDepthwiseUnrollX = 4;
+    DepthwiseKnobs k;
+    k.inside = inside;
+    k.ux = L.out_w >= kDepthwiseUnrollX ? kDepthwiseUnrollX : 1;
+    k.lanes = channel_lanes(L.cout, cp);
+    return k;
+}
+
 std::string schedule_depthwise_at(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
-                                  Func f, Func consumer, const Var &at, const CpuParams &cp) {
-    const int lanes = channel_lanes(L.cout, cp);
+                                  Func f, Func consumer, const Var &at, const DepthwiseKnobs &k,
+                                  const CpuParams &cp) {
+    (void)cp;
     f.compute_at(consumer, at);
-    const int ux = depthwise_loops(p, L, f, lanes);
+    const int ux = depthwise_loops(p, L, f, k);
     return "depthwise: computed per output row inside the next op's row loop, vector " +
-           std::to_string(lanes) + " channels outer, " + std::to_string(ux) + " pixels unrolled";
+           std::to_string(k.lanes) + " channels outer, " + std::to_string(ux) + " pixels unrolled";
 }
 
 std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
-                                    const codegen::LoweredConv &L, Func f, const CpuParams &cp) {
-    const int lanes = channel_lanes(L.cout, cp);
+                                    const codegen::LoweredConv &L, Func f,
+                                    const DepthwiseKnobs &k, const CpuParams &cp) {
     f.compute_root();
-    const int ux = depthwise_loops(p, L, f, lanes);
+    const int ux = depthwise_loops(p, L, f, k);
     parallel_loop(f, p.y, cp);
-    return "depthwise: at root, rows in parallel, vector " + std::to_string(lanes) +
+    return "depthwise: at root, rows in parallel, vector " + std::to_string(k.lanes) +
            " channels outer, " + std::to_string(ux) + " pixels unrolled";
 }
 

@@ -14,6 +14,29 @@ struct ConvTile {
 };
 ConvTile choose_conv_tile(int channels, int width, const CpuParams &cp);
 
+// The knobs of a dense conv's template (the tuner's search space, schedules/search_space.h,
+// is over these; the default schedule computes them from choose_conv_tile).
+struct DenseKnobs {
+    int vec = 1;            // vector lanes of the channel tile
+    int cv = 1;             // channel vectors per register tile: tc = cv * vec channels
+    int tx = 1;             // pixels of one row per register tile
+    bool rows = true;       // parallel over rows; false: over (channel tiles x rows)
+    bool co_inner = false;  // loop order: pixel tiles outside channel tiles (rows only)
+    bool operator==(const DenseKnobs &o) const {
+        return vec == o.vec && cv == o.cv && tx == o.tx && rows == o.rows && co_inner == o.co_inner;
+    }
+};
+
+// The knobs of a depthwise conv's template.
+struct DepthwiseKnobs {
+    bool inside = false;  // computed per row inside its (pointwise) consumer's row loop
+    int ux = 4;           // pixels unrolled (1: no unroll)
+    int lanes = 4;        // channel vector lanes (1: scalar)
+    bool operator==(const DepthwiseKnobs &o) const {
+        return inside == o.inside && ux == o.ux && lanes == o.lanes;
+    }
+};
+
 // The lanes to vectorise a channel dimension of `extent` with (<= cp.vector_floats, a power
 // of two no larger than the extent; 1: do not vectorise).
 int channel_lanes(int extent, const CpuParams &cp);
@@ -22,7 +45,7 @@ int channel_lanes(int extent, const CpuParams &cp);
 // of channels x rows when there are few rows) in parallel; `acc` (the conv with its
 // reduction) computed per tile in registers.
 std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
-                           Halide::Func tiled, Halide::Func acc, bool parallel_rows,
+                           Halide::Func tiled, Halide::Func acc, const DenseKnobs &k,
                            const CpuParams &cp);
 
 // The stem's zero-padded image (L.padded of a conv reading the pipeline input) at root,
@@ -33,12 +56,15 @@ std::string schedule_padded_image(const codegen::LoweredPipeline &p, codegen::Lo
 
 // Depthwise conv `f` (pure): either computed per output row of its consumer's loop
 // `consumer` at `at` (fused), or at root with rows in parallel.
+// The default depthwise knobs (4 pixels unrolled where the row has them, channel_lanes).
+DepthwiseKnobs default_depthwise_knobs(const codegen::LoweredConv &L, bool inside,
+                                       const CpuParams &cp);
 std::string schedule_depthwise_at(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
                                   Halide::Func f, Halide::Func consumer, const Halide::Var &at,
-                                  const CpuParams &cp);
+                                  const DepthwiseKnobs &k, const CpuParams &cp);
 std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
                                     const codegen::LoweredConv &L, Halide::Func f,
-                                    const CpuParams &cp);
+                                    const DepthwiseKnobs &k, const CpuParams &cp);
 
 // An elementwise (c, x, y, n) Func at root: channels vectorised, rows in parallel.
 void schedule_elementwise_root(const codegen::LoweredPipeline &p, Halide::Func f, int channels,
