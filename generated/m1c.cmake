@@ -9,6 +9,8 @@
 #                   [WEIGHTS_MODE embedded|external]     # default: embedded
 #                   [WEIGHTS_DTYPE f32|f16]              # default: f32 (f16: embedded only)
 #                   [FIRMWARE]                           # single-threaded, heap-free: N_run_in()
+#                   [SCHEDULE <records.json>]            # tuned records from `m1c tune`
+#                   [AUTOSCHEDULER <name>]               # Halide's Adams2019|Li2018|Mullapudi2016
 #                   [OUTPUT_DIR <dir>]                   # default: ${CMAKE_CURRENT_BINARY_DIR}/m1c/<n>
 #                   [DEPENDS <files>...])                # extra file dependencies of the compile
 #
@@ -27,7 +29,7 @@ include_guard(GLOBAL)
 
 function(m1c_add_library)
   cmake_parse_arguments(PARSE_ARGV 0 M "FIRMWARE"
-    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR" "DEPENDS")
+    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR;SCHEDULE;AUTOSCHEDULER" "DEPENDS")
   if(M_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "m1c_add_library: unexpected arguments: ${M_UNPARSED_ARGUMENTS}")
   endif()
@@ -87,6 +89,15 @@ function(m1c_add_library)
     list(APPEND args --spec ${M_SPEC})
     list(APPEND deps ${M_SPEC})
     string(APPEND what " (spec ${M_SPEC})")
+  endif()
+  if(M_SCHEDULE)
+    list(APPEND args --schedule ${M_SCHEDULE})
+    list(APPEND deps ${M_SCHEDULE})
+    string(APPEND what " [tuned]")
+  endif()
+  if(M_AUTOSCHEDULER)
+    list(APPEND args --autoscheduler ${M_AUTOSCHEDULER})
+    string(APPEND what " [${M_AUTOSCHEDULER}]")
   endif()
   if(M_INPUT_SIZE)
     list(APPEND args --input-size ${M_INPUT_SIZE})

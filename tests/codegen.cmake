@@ -41,6 +41,14 @@ foreach(v s0 s1 s2 s3 s4)
            COMMAND run_model_${v} ${M1C_FIXTURES}/${v}_input.npy ${M1C_FIXTURES}/${v}_logits.npy)
 endforeach()
 
+# S0 with the tuned records kept in schedules/tuned/ (`m1c_add_library(... SCHEDULE)`; on
+# another CPU every op falls back to its default template, and the library must still match).
+m1c_fixture_library(m1c_s0_tuned WEIGHTS ${M1C_FIXTURES}/s0.pth.tar VARIANT s0 TARGET host
+                    SCHEDULE ${PROJECT_SOURCE_DIR}/schedules/tuned/amd-epyc-avx512.json)
+m1c_c_program(run_model_s0_tuned run_model.c m1c_s0_tuned)
+add_test(NAME codegen.s0.tuned_records
+         COMMAND run_model_s0_tuned ${M1C_FIXTURES}/s0_input.npy ${M1C_FIXTURES}/s0_logits.npy)
+
 # The comparison must be able to fail: s0 against its logits with one entry moved by
 # 5e-4 x max|logit| (5 times the tolerance).
 set(M1C_WRONG_LOGITS ${CMAKE_CURRENT_BINARY_DIR}/s0_logits_wrong.npy)
@@ -76,6 +84,15 @@ target_compile_definitions(run_model_custom_ext PRIVATE M1C_EXTERNAL)
 add_test(NAME codegen.custom.external_weights
          COMMAND run_model_custom_ext ${M1C_FIXTURES}/custom_input.npy
                  ${M1C_FIXTURES}/custom_logits.npy --weights ${M1C_LIB_DIR}/m1c_custom_ext/m1c_custom_ext.weights)
+
+# Scheduled by one of Halide's autoschedulers (`m1c compile --autoscheduler`; Li2018: the
+# quickest to schedule), against the same oracle logits.
+m1c_fixture_library(m1c_custom_li2018 WEIGHTS ${M1C_FIXTURES}/custom.pth.tar
+                    SPEC ${M1C_FIXTURES}/custom.json INPUT_SIZE 160x96 BATCH 2 TARGET host
+                    AUTOSCHEDULER Li2018)
+m1c_c_program(run_model_custom_li2018 run_model.c m1c_custom_li2018)
+add_test(NAME codegen.custom.autoscheduler_li2018
+         COMMAND run_model_custom_li2018 ${M1C_FIXTURES}/custom_input.npy ${M1C_FIXTURES}/custom_logits.npy)
 
 # Two libraries in one program (Halide runtime symbols are weak), HalideRuntime.h included
 # between the two headers.

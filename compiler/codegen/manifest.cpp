@@ -50,9 +50,13 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
                            {"extents_innermost_first", e.extents}});
     w["tensors"] = tensors;
     j["weights"] = w;
-    j["schedule"] = {{"name", info.schedule_name},
-                     {"source", "built-in default templates (schedules/)"},
-                     {"ops", info.schedule_ops}};
+    const std::string &sn = info.schedule_name;
+    std::string source = "built-in default templates (schedules/)";
+    if (sn.rfind("autoscheduler/", 0) == 0)
+        source = "Halide's " + sn.substr(14) + " autoscheduler (--autoscheduler)";
+    else if (sn.rfind("tuned/", 0) == 0)
+        source = "tuned records (--schedule), default templates for ops without a record";
+    j["schedule"] = {{"name", sn}, {"source", source}, {"ops", info.schedule_ops}};
     j["graph"] = {{"fused_ops", info.num_ops}, {"activation_layout", "c, x, y, n (channels innermost)"}};
     j["sizes"] = {{"library_bytes", info.library_bytes},
                   {"weight_bytes", weight_bytes},
