@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "cli/model_options.h"
+#include "cli/schedule_options.h"
 #include "codegen/codegen.h"
 #include "core/error.h"
 #include "image_input.h"
@@ -28,6 +29,7 @@ struct RunOptions {
     std::string input, output;
     int threads = 0;
     int top = 5;
+    codegen::ScheduleChoice schedule;
     const CLI::Option *input_size_opt = nullptr;
     const CLI::Option *batch_opt = nullptr;
 };
@@ -100,7 +102,7 @@ void run(const RunOptions &o) {
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
 
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<float> logits = run_on_host(fused, shape, input, o.threads);
+    std::vector<float> logits = run_on_host(fused, shape, input, o.threads, o.schedule);
     const auto t1 = std::chrono::steady_clock::now();
 
     const int classes = model.spec.num_classes;
@@ -159,6 +161,7 @@ void setup(CLI::App &app) {
     cmd->add_option("--output,-o", o->output, "write the logits [N, classes] to this .npy file");
     cmd->add_option("--threads", o->threads, "worker threads (0: all cores)")->capture_default_str();
     cmd->add_option("--top", o->top, "classes to print per batch item")->capture_default_str();
+    add_schedule_options(cmd, o->schedule);
     cmd->callback([o] { run(*o); });
 }
 

@@ -45,7 +45,8 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
 // JIT-compiles the same pipeline for the host and runs it: input NCHW float32 of `shape`,
 // returns logits [batch x classes]. (A HostPipeline compiled, run once.)
 std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
-                               const std::vector<float> &input_nchw, int num_threads = 0);
+                               const std::vector<float> &input_nchw, int num_threads = 0,
+                               const codegen::ScheduleChoice &schedule = {});
 
 // The pipeline `m1c compile` emits (same lowering, same default schedule), JIT-compiled for
 // the host once and run as often as wanted: for `m1c run` and `m1c bench`.

@@ -170,7 +170,8 @@ std::vector<HostPipeline::FuncTime> HostPipeline::profile(int *runs) const {
 }
 
 std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
-                               const std::vector<float> &input_nchw, int num_threads) {
+                               const std::vector<float> &input_nchw, int num_threads,
+                               const codegen::ScheduleChoice &schedule) {
     check_codegen_form(fused);
     const size_t expected = size_t(shape.batch) * 3 * shape.height * shape.width;
     if (input_nchw.size() != expected)
@@ -179,7 +180,7 @@ std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
                     std::to_string(shape.batch) + "x3x" + std::to_string(shape.height) + "x" +
                     std::to_string(shape.width) + ")");
     if (num_threads < 0) throw Error("run_on_host: negative thread count");
-    HostPipeline pipeline(fused, shape);
+    HostPipeline pipeline(fused, shape, /*profile=*/false, schedule);
     pipeline.set_num_threads(num_threads);
     return pipeline.run(input_nchw);
 }
