@@ -14,6 +14,7 @@
 #include "codegen/targets.h"
 #include "core/error.h"
 #include "frontend/load_model.h"
+#include "frontend/random_weights.h"
 #include "frontend/spec.h"
 #include "frontend/weight_check.h"
 #include "knobs.h"          // schedules/
@@ -45,16 +46,7 @@ void write_text(const fs::path &p, const std::string &text) {
 
 Graph random_graph(const std::string &variant, const InputShape &shape) {
     const Spec spec = *builtin_spec(variant);
-    std::mt19937 rng(5);
-    TensorMap map;
-    for (const ExpectedTensor &e : expected_tensors(spec, WeightFormat::Fused)) {
-        if (e.optional) continue;
-        Tensor t = Tensor::zeros(e.shape);
-        std::normal_distribution<float> d(0.0f, 0.05f);
-        for (float &v : t.data) v = d(rng);
-        map.emplace(e.key, std::move(t));
-    }
-    return fold_and_fuse(build_graph(spec, WeightFormat::Fused, map, shape));
+    return fold_and_fuse(build_graph(spec, WeightFormat::Fused, random_fused_weights(spec, 5), shape));
 }
 
 TuningRecord record_for(const codegen::LoweredPipeline &p, const schedules::TuneUnit &u,

@@ -20,6 +20,7 @@
 #include "cli/fma_peak.h"
 #include "cli/model_options.h"
 #include "cli/schedule_options.h"
+#include "frontend/random_weights.h"
 #include "codegen/codegen.h"
 #include "core/error.h"
 #include "ir/graph_stats.h"
@@ -35,22 +36,6 @@ struct BenchOptions {
     bool per_layer = false, json = false;
     codegen::ScheduleChoice schedule;
 };
-
-// Fused-format weights with random values: Kaiming-normal (fan-in) weights, small biases, so
-// that activations stay in a normal range through the network.
-TensorMap random_weights(const Spec &spec) {
-    std::mt19937 rng(20240601);
-    TensorMap map;
-    for (const ExpectedTensor &e : expected_tensors(spec, WeightFormat::Fused)) {
-        if (e.optional) continue;
-        Tensor t = Tensor::zeros(e.shape);
-        const int64_t fan_in = e.shape.size() >= 2 ? t.numel() / std::max<int64_t>(e.shape[0], 1) : 0;
-        std::normal_distribution<float> d(0.0f, fan_in ? std::sqrt(2.0f / float(fan_in)) : 0.1f);
-        for (float &v : t.data) v = d(rng);
-        map.emplace(e.key, std::move(t));
-    }
-    return map;
-}
 
 double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
@@ -106,7 +91,7 @@ void run(const BenchOptions &o) {
         model.spec_origin = o.model.variant.empty() ? "spec file " + o.model.spec
                                                     : "built-in variant " + o.model.variant;
         model.format = WeightFormat::Fused;
-        model.weights = random_weights(model.spec);
+        model.weights = random_fused_weights(model.spec);
         weights_label = "RANDOM weights (no --weights; timing only)";
     } else {
         model = load_model(o.model.request(), std::cerr);

@@ -1,7 +1,6 @@
 // m1c tune: search per-op schedule knobs for a device by measuring compiled code on it;
 // writes tuning records for `m1c compile/bench --schedule FILE`. See compiler/tune/tune.h.
 #include <iostream>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -9,6 +8,7 @@
 #include "cli/model_options.h"
 #include "codegen/targets.h"
 #include "core/error.h"
+#include "frontend/random_weights.h"
 #include "frontend/weight_check.h"
 #include "passes/pipeline.h"
 #include "tune/tune.h"
@@ -22,20 +22,6 @@ struct TuneCmdOptions {
     std::string time, ops;
     bool no_check = false;
 };
-
-// Timing does not depend on the weights' values: random ones of the right shapes.
-TensorMap random_weights(const Spec &spec) {
-    std::mt19937 rng(20240601);
-    TensorMap map;
-    for (const ExpectedTensor &e : expected_tensors(spec, WeightFormat::Fused)) {
-        if (e.optional) continue;
-        Tensor t = Tensor::zeros(e.shape);
-        std::normal_distribution<float> d(0.0f, 0.05f);
-        for (float &v : t.data) v = d(rng);
-        map.emplace(e.key, std::move(t));
-    }
-    return map;
-}
 
 void run(TuneCmdOptions o) {
     if (!o.time.empty()) o.tune.seconds = tune::parse_duration(o.time);
@@ -51,7 +37,7 @@ void run(TuneCmdOptions o) {
             throw Error("give --variant or --spec (and optionally --weights)");
         model.spec = o.model.spec_only();
         model.format = WeightFormat::Fused;
-        model.weights = random_weights(model.spec);
+        model.weights = random_fused_weights(model.spec);
     } else {
         model = load_model(o.model.request(), std::cerr);
     }
