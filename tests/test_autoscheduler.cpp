@@ -24,34 +24,20 @@ using namespace m1c;
 
 namespace {
 
-struct Custom {
-    LoadedModel model;
-    Graph fused;
+struct Custom : test::FixtureModel {
     InputShape shape{2, 160, 96};  // the oracle's fixture
 };
 
 const Custom &custom() {
     static const Custom c = [] {
         Custom c;
-        ModelRequest req;
-        req.spec_path = test::fixture("custom.json");
-        req.weights_path = test::fixture("custom.pth.tar");
-        std::ostringstream log;
-        c.model = load_model(req, log);
-        c.fused = fold_and_fuse(build_graph(c.model.spec, c.model.format, c.model.weights, c.shape));
+        static_cast<test::FixtureModel &>(c) = test::load_fixture_model("custom.json", "custom.pth.tar", c.shape);
         return c;
     }();
     return c;
 }
 
-double relative_max_diff(const std::vector<float> &a, const std::vector<float> &b) {
-    double diff = 0, mx = 0;
-    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-        diff = std::max(diff, std::fabs(double(a[i]) - b[i]));
-        mx = std::max(mx, std::fabs(double(b[i])));
-    }
-    return mx > 0 ? diff / mx : diff;
-}
+using test::relative_max_diff;
 
 // The custom spec's logits under `autoscheduler`, against the oracle's.
 void expect_matches_oracle(const std::string &autoscheduler) {

@@ -171,14 +171,7 @@ std::vector<float> random_input(size_t count, unsigned seed) {
     return in;
 }
 
-double relative_max_diff(const std::vector<float> &a, const std::vector<float> &b) {
-    double diff = 0, mx = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::fabs(double(a[i]) - b[i]));
-        mx = std::max(mx, std::fabs(double(b[i])));
-    }
-    return mx > 0 ? diff / mx : diff;
-}
+using test::relative_max_diff;
 
 fs::path scratch_dir(const std::string &name) {
     fs::path d = fs::path(M1C_BUILD_DIR) / "test_scratch" / "codegen" / name;

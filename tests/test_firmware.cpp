@@ -68,20 +68,13 @@ void expect_valid(const MemoryPlan &plan) {
     EXPECT_GE(plan.workspace_bytes, plan.peak_live_bytes + 2 * MemoryPlan::kGuardBytes);
 }
 
-struct CustomModel {
-    LoadedModel model;
-    Graph fused;
+struct CustomModel : test::FixtureModel {
     InputShape shape{1, 64, 64};
 };
 
 CustomModel custom_model() {
     CustomModel c;
-    ModelRequest req;
-    req.spec_path = test::fixture("custom.json");
-    req.weights_path = test::fixture("custom.pth.tar");
-    std::ostringstream log;
-    c.model = load_model(req, log);
-    c.fused = fold_and_fuse(build_graph(c.model.spec, c.model.format, c.model.weights, c.shape));
+    static_cast<test::FixtureModel &>(c) = test::load_fixture_model("custom.json", "custom.pth.tar", c.shape);
     return c;
 }
 

@@ -1,10 +1,19 @@
-// Shared by the test suites: fixture paths, JSON fixture reading, running the m1c binary.
+// Shared by the test suites: fixture paths, JSON fixture reading, running the m1c binary,
+// loading a fixture model, comparing logits.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "frontend/load_model.h"
+#include "ir/build_graph.h"
+#include "passes/pipeline.h"
 
 namespace m1c::test {
 
@@ -32,6 +41,33 @@ inline CommandResult run_m1c(const std::string &args) {
     int st = pclose(p);
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return r;
+}
+
+// max|a - b| / max|b| over the common length (b: the reference).
+inline double relative_max_diff(const std::vector<float> &a, const std::vector<float> &b) {
+    double diff = 0, mx = 0;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+        diff = std::max(diff, std::fabs(double(a[i]) - b[i]));
+        mx = std::max(mx, std::fabs(double(b[i])));
+    }
+    return mx > 0 ? diff / mx : diff;
+}
+
+// A fixture checkpoint with its spec file, loaded, folded and fused for `shape`.
+struct FixtureModel {
+    LoadedModel model;
+    Graph fused;
+};
+inline FixtureModel load_fixture_model(const std::string &spec_file, const std::string &weights_file,
+                                       const InputShape &shape) {
+    FixtureModel m;
+    ModelRequest req;
+    req.spec_path = fixture(spec_file);
+    req.weights_path = fixture(weights_file);
+    std::ostringstream log;
+    m.model = load_model(req, log);
+    m.fused = fold_and_fuse(build_graph(m.model.spec, m.model.format, m.model.weights, shape));
+    return m;
 }
 
 inline const char *const kVariants[] = {"s0", "s1", "s2", "s3", "s4"};

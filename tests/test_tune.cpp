@@ -330,12 +330,7 @@ TEST(TuneCorrectness, RandomLegalKnobsOnEveryOpMatchTheOracle) {
         EXPECT_NE(host.schedule_ops(), default_ops);
         const std::vector<float> got = host.run(input.data);
         ASSERT_EQ(got.size(), expected.data.size());
-        double diff = 0, mx = 0;
-        for (size_t i = 0; i < got.size(); ++i) {
-            diff = std::max(diff, std::fabs(double(got[i]) - expected.data[i]));
-            mx = std::max(mx, std::fabs(double(expected.data[i])));
-        }
-        EXPECT_LE(diff, 1e-4 * mx) << "seed " << seed;
+        EXPECT_LE(test::relative_max_diff(got, expected.data), 1e-4) << "seed " << seed;
     }
 }
 

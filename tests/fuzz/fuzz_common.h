@@ -11,6 +11,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/error.h"
+#include "frontend/detect_spec.h"
+#include "frontend/spec.h"
+#include "frontend/weight_check.h"
+
 namespace m1c::fuzz {
 
 // Most readers take a path: the input is written to one scratch file per process, in
@@ -40,5 +45,19 @@ public:
 private:
     std::string path_;
 };
+
+// What `m1c inspect --weights` does with tensors a reader accepted: detect the format and
+// the variant, then check them against a spec. Every m1c::Error is a clean rejection.
+inline void inspect_tensors(const TensorMap &tensors, const std::string &path) {
+    const WeightFormat format = detect_weight_format(tensors);
+    try {
+        detect_spec(tensors, path);
+    } catch (const Error &) {
+    }
+    try {
+        check_weights(*builtin_spec("s0"), format, tensors, path);
+    } catch (const Error &) {
+    }
+}
 
 }  // namespace m1c::fuzz

@@ -21,14 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } catch (const m1c::Error &) {
         return 0;
     }
-    const m1c::WeightFormat format = m1c::detect_weight_format(tensors);
-    try {
-        m1c::detect_spec(tensors, path);
-    } catch (const m1c::Error &) {
-    }
-    try {
-        m1c::check_weights(*m1c::builtin_spec("s0"), format, tensors, path);
-    } catch (const m1c::Error &) {
-    }
+    m1c::fuzz::inspect_tensors(tensors, path);
     return 0;
 }

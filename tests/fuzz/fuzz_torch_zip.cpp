@@ -113,16 +113,7 @@ void exercise(const std::string &path) {
     } catch (const m1c::Error &) {
         return;
     }
-    // What `m1c inspect --weights` does next: detection, then the check against a spec.
-    const m1c::WeightFormat format = m1c::detect_weight_format(tensors);
-    try {
-        m1c::detect_spec(tensors, path);
-    } catch (const m1c::Error &) {
-    }
-    try {
-        m1c::check_weights(*m1c::builtin_spec("s0"), format, tensors, path);
-    } catch (const m1c::Error &) {
-    }
+    m1c::fuzz::inspect_tensors(tensors, path);
 }
 
 }  // namespace
