@@ -15,7 +15,9 @@ ScheduleReport apply_default_schedule(codegen::LoweredPipeline &p, const Halide:
     ScheduleReport report;
     report.name = "default/" + cp.name + (cp.single_threaded ? "/single-threaded" : "");
 
-    const std::vector<OpKnobs> knobs = default_knobs(p, cp);
+    std::vector<OpKnobs> knobs = default_knobs(p, cp);
+    if (options.outputs_at_root)
+        for (OpKnobs &k : knobs) k.dw.inside = false;
     report.ops = apply_knobs(p, cp, knobs);
     std::vector<Halide::Func> tiled(p.convs.size());
     std::vector<bool> rows(p.convs.size(), false);

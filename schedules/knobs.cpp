@@ -2,6 +2,7 @@
 #include "knobs.h"
 
 #include "core/error.h"
+#include "templates_int8.h"
 
 namespace m1c::schedules {
 
@@ -10,7 +11,10 @@ namespace {
 constexpr int kParallelRowsMin = 14;
 }  // namespace
 
-Halide::Func tiled_func(codegen::LoweredConv &L) { return L.has_se ? L.pre.in() : L.out; }
+Halide::Func tiled_func(codegen::LoweredConv &L) {
+    if (!L.has_se) return L.out;
+    return L.dequant.defined() ? L.dequant : L.pre.in();  // int8: the float pre-activation
+}
 
 bool can_compute_inside(const codegen::LoweredPipeline &p, size_t i, const std::vector<OpKnobs> &k) {
     using codegen::ConvKind;
@@ -23,7 +27,7 @@ std::vector<OpKnobs> default_knobs(const codegen::LoweredPipeline &p, const CpuP
     for (size_t i = 0; i < p.convs.size(); ++i) {
         const auto &L = p.convs[i];
         if (L.kind != codegen::ConvKind::Dense) continue;
-        const ConvTile t = choose_conv_tile(L.cout, L.out_w, cp);
+        const ConvTile t = choose_conv_tile(L.channels(), L.out_w, cp);
         k[i].dense.vec = t.vec;
         k[i].dense.cv = t.tc / t.vec;
         k[i].dense.tx = t.tx;
@@ -41,22 +45,28 @@ std::vector<std::string> apply_knobs(codegen::LoweredPipeline &p, const CpuParam
                                      const std::vector<OpKnobs> &knobs) {
     using codegen::ConvKind;
     if (knobs.size() != p.convs.size()) throw Error("schedule: knobs for a different pipeline");
+    const bool int8 = p.precision == codegen::Precision::Int8;
     std::vector<std::string> ops;
     for (size_t i = 0; i < p.convs.size(); ++i) {
         auto &L = p.convs[i];
         std::string line;
         if (L.kind == ConvKind::Dense) {
-            if (L.from_image && L.padded.defined() && !cp.single_threaded)
+            // The padded image at root (int8 also single-threaded: it is the quantized image,
+            // which the conv's inner loop would otherwise recompute per tap).
+            if (L.from_image && L.padded.defined() && (!cp.single_threaded || int8))
                 line = schedule_padded_image(p, L, cp) + "; ";
-            line += schedule_dense(p, L, tiled_func(L), L.pre, knobs[i].dense, cp);
+            line += int8 ? schedule_dense_int8(p, L, tiled_func(L), L.pre, knobs[i].dense, cp)
+                         : schedule_dense(p, L, tiled_func(L), L.pre, knobs[i].dense, cp);
             if (L.has_se) {
                 line += "; " + schedule_squeeze_excite(p, L, cp);
-                schedule_elementwise_root(p, L.out, L.cout, cp);
+                schedule_elementwise_root(p, L.out, L.channels(), cp);
+                align_channels(L.out, L);
             }
         } else if (L.has_se) {
             line = schedule_depthwise_root(p, L, L.pre, knobs[i].dw, cp);
             line += "; " + schedule_squeeze_excite(p, L, cp);
-            schedule_elementwise_root(p, L.out, L.cout, cp);
+            schedule_elementwise_root(p, L.out, L.channels(), cp);
+            align_channels(L.out, L);
         } else {
             const bool inside = knobs[i].dw.inside && can_compute_inside(p, i, knobs);
             line = inside ? schedule_depthwise_at(p, L, L.out, tiled_func(p.convs[i + 1]), p.y,
@@ -65,7 +75,8 @@ std::vector<std::string> apply_knobs(codegen::LoweredPipeline &p, const CpuParam
         }
         ops.push_back(L.name + ": " + line);
     }
-    ops.push_back(p.head.name + ": " + schedule_head(p, p.head, cp));
+    ops.push_back(p.head.name + ": " + (int8 ? schedule_head_int8(p, p.head, cp)
+                                             : schedule_head(p, p.head, cp)));
     return ops;
 }
 

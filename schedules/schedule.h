@@ -41,6 +41,9 @@ int serialize_parallel_loops(const Halide::Func &output);
 // Options of the default schedule beyond the target.
 struct ScheduleOptions {
     bool single_threaded = false;  // firmware: no thread pool (see CpuParams)
+    // Every op's output at root (no depthwise op computed inside its consumer), so that each
+    // can also be a pipeline output: the probe pipelines of calibration and `m1c eval`.
+    bool outputs_at_root = false;
 };
 
 // What was decided, per op, for the manifest and `-v` logs.

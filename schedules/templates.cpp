@@ -11,8 +11,6 @@ using Halide::TailStrategy;
 using Halide::Var;
 using Halide::VarOrRVar;
 
-namespace {
-
 // Pure definitions may recompute a few elements (ShiftInwards keeps every tile inside the
 // buffer); updates must not, so they get GuardWithIf unless the split is exact.
 TailStrategy tail_for(int extent, int factor, bool pure) {
@@ -31,7 +29,9 @@ void vectorize_update(Halide::Stage s, const Var &v, int extent, int lanes) {
     s.split(v, v, vi, lanes, tail_for(extent, lanes, false)).vectorize(vi);
 }
 
-}  // namespace
+void align_channels(Func f, const codegen::LoweredConv &L) {
+    if (L.stored_channels > 0) f.align_bounds(f.args()[0], codegen::kWeightBlock);
+}
 
 int channel_lanes(int extent, const CpuParams &cp) {
     int v = cp.vector_floats;
@@ -82,12 +82,13 @@ ConvTile choose_conv_tile(int channels, int width, const CpuParams &cp) {
     return best;
 }
 
-std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
-                           Func tiled, Func acc, const DenseKnobs &k, const CpuParams &cp) {
+Var tile_dense_output(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L, Func tiled,
+                      const DenseKnobs &k, const CpuParams &cp) {
     const ConvTile t{k.vec, k.cv * k.vec, k.tx};
     Var co("co"), ci("ci"), xo("xo"), xi("xi"), par("par");
+    align_channels(tiled, L);
     tiled.compute_root()
-        .split(p.c, co, ci, t.tc, tail_for(L.cout, t.tc, true))
+        .split(p.c, co, ci, t.tc, tail_for(L.channels(), t.tc, true))
         .split(p.x, xo, xi, t.tx, tail_for(L.out_w, t.tx, true));
     if (k.co_inner && k.rows)
         tiled.reorder(ci, xi, co, xo, p.y, p.n);
@@ -101,9 +102,22 @@ std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::Low
         tiled.fuse(co, p.y, par);
         parallel_loop(tiled, par, cp);
     }
+    return k.co_inner && k.rows ? co : xo;
+}
 
-    acc.compute_at(tiled, k.co_inner && k.rows ? co : xo);
-    if (t.vec > 1) acc.vectorize(p.c, t.vec);
+std::string describe_dense(const DenseKnobs &k) {
+    std::ostringstream s;
+    s << "tile " << k.cv * k.vec << " channels x " << k.tx << " pixels in registers (vector "
+      << k.vec << "), " << (k.rows ? "rows" : "channel tiles x rows") << " in parallel";
+    if (k.co_inner && k.rows) s << ", channel tiles inside pixel tiles";
+    return s.str();
+}
+
+std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
+                           Func tiled, Func acc, const DenseKnobs &k, const CpuParams &cp) {
+    const Var at = tile_dense_output(p, L, tiled, k, cp);
+    acc.compute_at(tiled, at);
+    if (k.vec > 1) acc.vectorize(p.c, k.vec);
     acc.unroll(p.c).unroll(p.x);
     Halide::Stage u = acc.update();
     std::vector<VarOrRVar> order{p.c, p.x};
@@ -111,15 +125,10 @@ std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::Low
     order.push_back(p.y);
     order.push_back(p.n);
     u.reorder(order);
-    if (t.vec > 1) u.vectorize(p.c, t.vec);
+    if (k.vec > 1) u.vectorize(p.c, k.vec);
     u.unroll(p.c).unroll(p.x);
     if (L.r.dimensions() == 3 && L.cin <= 4) u.unroll(L.r.x);  // the stem's 3 input channels
-
-    std::ostringstream s;
-    s << "dense: tile " << t.tc << " channels x " << t.tx << " pixels in registers (vector "
-      << t.vec << "), " << (k.rows ? "rows" : "channel tiles x rows") << " in parallel";
-    if (k.co_inner && k.rows) s << ", channel tiles inside pixel tiles";
-    return s.str();
+    return "dense: " + describe_dense(k);
 }
 
 std::string schedule_padded_image(const codegen::LoweredPipeline &p, codegen::LoweredConv &L,
@@ -143,7 +152,8 @@ int depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredCon
                     const DepthwiseKnobs &k) {
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     const int lanes = k.lanes;
-    f.split(p.c, co, ci, lanes, tail_for(L.cout, lanes, true));
+    align_channels(f, L);
+    f.split(p.c, co, ci, lanes, tail_for(L.channels(), lanes, true));
     int ux = 1;
     if (k.ux > 1 && L.out_w >= k.ux) {
         ux = k.ux;
@@ -162,7 +172,7 @@ DepthwiseKnobs default_depthwise_knobs(const codegen::LoweredConv &L, bool insid
     DepthwiseKnobs k;
     k.inside = inside;
     k.ux = L.out_w >= kDepthwiseUnrollX ? kDepthwiseUnrollX : 1;
-    k.lanes = channel_lanes(L.cout, cp);
+    k.lanes = channel_lanes(L.channels(), cp);
     return k;
 }
 
@@ -222,6 +232,18 @@ std::string schedule_squeeze_excite(const codegen::LoweredPipeline &p,
            "), scaled output at root";
 }
 
+int head_chunk(int classes, int lanes) {
+    int u = 1;
+    for (int cand = 4; cand >= 1; --cand)
+        if (lanes * cand <= classes &&
+            (classes % (lanes * cand) == 0 || cand == 1 || classes >= 8 * lanes * cand) &&
+            ((lanes * cand) % codegen::kWeightBlock == 0 || codegen::kWeightBlock % (lanes * cand) == 0)) {
+            u = cand;
+            break;
+        }
+    return lanes * u;
+}
+
 std::string schedule_head(const codegen::LoweredPipeline &p, codegen::LoweredHead &h,
                           const CpuParams &cp) {
     const int F = h.features, K = h.classes;
@@ -235,14 +257,7 @@ std::string schedule_head(const codegen::LoweredPipeline &p, codegen::LoweredHea
 
     // Logits: chunks of `chunk` classes in parallel, each a few vector accumulators (the
     // linear computed per chunk) over all features.
-    int u = 1;
-    for (int cand = 4; cand >= 1; --cand)
-        if (lk * cand <= K && (K % (lk * cand) == 0 || cand == 1 || K >= 8 * lk * cand) &&
-            ((lk * cand) % codegen::kWeightBlock == 0 || codegen::kWeightBlock % (lk * cand) == 0)) {
-            u = cand;
-            break;
-        }
-    const int chunk = lk * u;
+    const int chunk = head_chunk(K, lk);
     Var ko("ko"), ki("ki");
     // (A last chunk shifted inwards starts off the weight blocks: its loads are gathers.
     // Guarding it instead makes bounds inference ask for whole chunks beyond the tensor.)

@@ -7,6 +7,16 @@
 
 namespace m1c::schedules {
 
+// Tail strategies: pure definitions may recompute a few elements (ShiftInwards keeps every
+// tile inside the buffer); updates must not, so they get GuardWithIf unless the split is exact.
+Halide::TailStrategy tail_for(int extent, int factor, bool pure);
+void vectorize_pure(Halide::Func f, const Halide::Var &v, int extent, int lanes);
+void vectorize_update(Halide::Stage s, const Halide::Var &v, int extent, int lanes);
+
+// int8 ops store L.stored_channels channels (Cout rounded up to whole vectors): `f`'s
+// channel dimension (its first) is computed over all of them. No-op for float32 ops.
+void align_channels(Halide::Func f, const codegen::LoweredConv &L);
+
 // A register-blocked output tile of a dense conv: `tc` channels (a multiple of `vec`) by
 // `tx` pixels of one row.
 struct ConvTile {
@@ -47,6 +57,12 @@ int channel_lanes(int extent, const CpuParams &cp);
 std::string schedule_dense(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
                            Halide::Func tiled, Halide::Func acc, const DenseKnobs &k,
                            const CpuParams &cp);
+// Its two halves, shared with the int8 template (templates_int8.h): `tiled` at root in
+// register tiles, rows (or channel tiles x rows) in parallel; returns the loop the
+// accumulator is computed at. And the knobs in words, for the manifest.
+Halide::Var tile_dense_output(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
+                              Halide::Func tiled, const DenseKnobs &k, const CpuParams &cp);
+std::string describe_dense(const DenseKnobs &k);
 
 // The stem's zero-padded image (L.padded of a conv reading the pipeline input) at root,
 // vectorised along rows: the conv's taps then read a plain buffer instead of testing the
@@ -73,6 +89,9 @@ void schedule_elementwise_root(const codegen::LoweredPipeline &p, Halide::Func f
 // Squeeze-excite: the per-channel mean, reduce, expand and sigmoid at root, vectorised.
 std::string schedule_squeeze_excite(const codegen::LoweredPipeline &p,
                                     codegen::LoweredConv &L, const CpuParams &cp);
+
+// The classes the head computes per parallel chunk (a multiple of `lanes`).
+int head_chunk(int classes, int lanes);
 
 // Head: pool at root, linear vectorised over classes, chunks of classes in parallel.
 std::string schedule_head(const codegen::LoweredPipeline &p, codegen::LoweredHead &h,

@@ -55,12 +55,19 @@ AllocationTrace trace_allocations(LoweredPipeline &p) {
     Halide::Buffer<float> in(s.width, s.height, 3, s.batch);
     in.fill(0.0f);
     Halide::Buffer<float> weights;
+    Halide::Buffer<int8_t> weights_i8;
     Halide::Buffer<float> out(p.num_classes, s.batch);
     p.input.set(in);
+    const bool external_i8 = p.weights.external() && p.weights.blob_i8_bytes() > 0;
     if (p.weights.external()) {
         weights = Halide::Buffer<float>(int(std::max<int64_t>(p.weights.blob_floats(), 1)));
         weights.fill(0.0f);
         Halide::ImageParam(p.weights.input()).set(weights);
+    }
+    if (external_i8) {
+        weights_i8 = Halide::Buffer<int8_t>(int(p.weights.blob_i8_bytes()));
+        weights_i8.fill(0);
+        Halide::ImageParam(p.weights.input_i8()).set(weights_i8);
     }
 
     std::lock_guard<std::mutex> lock(g_mutex);
@@ -80,6 +87,7 @@ AllocationTrace trace_allocations(LoweredPipeline &p) {
     // The parameters go back to unbound: the pipeline is compiled ahead of time next.
     p.input.reset();
     if (p.weights.external()) Halide::ImageParam(p.weights.input()).reset();
+    if (external_i8) Halide::ImageParam(p.weights.input_i8()).reset();
 
     if (!failure.empty()) throw Error("allocation trace: Halide: " + failure);
     if (!recorder.problem.empty()) throw Error("allocation trace: " + recorder.problem);

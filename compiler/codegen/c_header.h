@@ -17,6 +17,7 @@ struct HeaderInfo {
     int batch = 1, height = 224, width = 224, classes = 1000;
     bool external_weights = false;
     int64_t weight_floats = 0;          // external: payload floats
+    int64_t weight_i8_bytes = 0;        // external int8: int8 payload bytes after the floats
     std::array<uint8_t, 32> payload_sha256{};  // external: checked by N_init
     // Firmware (N_run_in with a caller-owned workspace, no heap; see memory_plan.h).
     bool firmware = false;

@@ -27,6 +27,9 @@ struct CompileOptions {
     // runtime without threads (target OS "noos"). See c_header.cpp.
     bool firmware = false;
     bool weights_f16 = false;     // --weights-dtype f16 (embedded weights only)
+    // What the manifest records about the precision (cli/precision_options.h); the graph
+    // itself says whether it is int8 (lowered.h: is_int8_graph).
+    nlohmann::json precision = {{"precision", "f32"}};
 };
 
 // `m1c inspect --memory`: lowers and schedules as compile_library would for `options`

@@ -83,20 +83,22 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
                     "--autoscheduler are not supported with it");
     if (options.weights_f16 && options.external_weights)
         throw Error("--weights-dtype f16 needs --weights-mode embedded");
-    Halide::Target target = codegen::parse_target(options.target);
+    const bool int8 = codegen::is_int8_graph(fused);
+    Halide::Target target = codegen::parse_target(options.target, int8);
     if (options.firmware) target = codegen::firmware_target(target);
     target = target.with_feature(Halide::Target::UserContext);
     check_codegen_form(fused);
 
     const auto t_lower = std::chrono::steady_clock::now();
-    log << "m1c: lowering " << fused.ops.size() << " ops of " << model.spec.name << " ("
+    log << "m1c: lowering " << fused.ops.size() << " ops of " << model.spec.name
+        << (int8 ? " to int8" : "") << " ("
         << shape.batch << "x3x" << shape.height << "x" << shape.width << ", weights "
         << (options.external_weights ? "external" : "embedded")
         << (options.weights_f16 ? " float16" : "") << (options.firmware ? ", firmware" : "")
         << ")\n";
-    codegen::LoweredPipeline p =
-        codegen::lower(fused, shape, options.external_weights,
-                       options.weights_f16 ? codegen::WeightsDType::F16 : codegen::WeightsDType::F32);
+    codegen::LoweredPipeline p = codegen::lower_any(
+        fused, shape, options.external_weights,
+        options.weights_f16 ? codegen::WeightsDType::F16 : codegen::WeightsDType::F32, target);
     schedules::ScheduleReport report;
     std::optional<codegen::FirmwarePlan> firmware;
     double trace_seconds = 0;
@@ -191,30 +193,38 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     info.library_bytes = int64_t(fs::file_size(lib));
     info.object_sizes = codegen::static_library_sizes(lib.string());
     info.trace_seconds = trace_seconds;
+    info.precision = options.precision;
     if (firmware) info.memory = codegen::memory_plan_json(firmware->memory, /*with_blocks=*/true);
 
     std::vector<std::string> files{"lib" + name + ".a"};
     if (options.external_weights) {
         const std::vector<float> &payload = p.weights.payload();
+        const std::vector<int8_t> &payload_i8 = p.weights.payload_i8();
         Sha256 ph;
         ph.update(payload.data(), payload.size() * 4);
+        ph.update(payload_i8.data(), payload_i8.size());
         h.payload_sha256 = ph.digest();
         h.weight_floats = int64_t(payload.size());
-        // Header: magic, u32 version, u32 header bytes, u64 floats, sha256, 8 zero bytes.
+        h.weight_i8_bytes = int64_t(payload_i8.size());
+        // Header: magic, u32 version, u32 header bytes, u64 floats, sha256, u64 int8 bytes
+        // (version 2; version 1 files, float32 only, have 8 zero bytes there).
         unsigned char header[codegen::kWeightsHeaderBytes] = {};
         std::memcpy(header, codegen::kWeightsMagic, 8);
-        const uint32_t version = 1, header_bytes = codegen::kWeightsHeaderBytes;
-        const uint64_t floats = payload.size();
+        const uint32_t version = payload_i8.empty() ? 1 : 2, header_bytes = codegen::kWeightsHeaderBytes;
+        const uint64_t floats = payload.size(), i8_bytes = payload_i8.size();
         std::memcpy(header + 8, &version, 4);  // all supported targets are little-endian
         std::memcpy(header + 12, &header_bytes, 4);
         std::memcpy(header + 16, &floats, 8);
         std::memcpy(header + 24, h.payload_sha256.data(), 32);
+        std::memcpy(header + 56, &i8_bytes, 8);
         const fs::path wpath = tmp / (name + ".weights");
         {
             std::ofstream wout(wpath, std::ios::binary | std::ios::trunc);
             wout.write(reinterpret_cast<const char *>(header), sizeof header);
             wout.write(reinterpret_cast<const char *>(payload.data()),
                        std::streamsize(payload.size() * 4));
+            wout.write(reinterpret_cast<const char *>(payload_i8.data()),
+                       std::streamsize(payload_i8.size()));
             wout.close();
             if (!wout) throw Error(wpath.string() + ": write failed");
         }

@@ -35,7 +35,9 @@ struct WeightRef {
 // embedded weights only).
 enum class WeightsDType { F32, F16 };
 
-// Every weight tensor of the pipeline, in creation order, and the blob holding them.
+// Every weight tensor of the pipeline, in creation order, and the blobs holding them: the
+// float32 blob (every float tensor) and, in int8 pipelines, the int8 blob (quantized
+// convolution and classifier weights).
 class WeightStore {
 public:
     explicit WeightStore(bool external, WeightsDType dtype = WeightsDType::F32);
@@ -44,34 +46,48 @@ public:
     // from (op name and role), for the manifest.
     WeightRef add(const std::string &name, std::vector<int> extents, std::vector<float> values,
                   const std::string &source);
-    // Defines the blob once every tensor has been added.
+    // The same for an int8 tensor, into the int8 blob (64-byte aligned slices).
+    WeightRef add_i8(const std::string &name, std::vector<int> extents,
+                     std::vector<int8_t> values, const std::string &source);
+    // Defines the blobs once every tensor has been added.
     void finalize();
 
     struct Entry {
         std::string name, source;
         std::vector<int> extents;
-        int64_t offset = 0, floats = 0;
+        int64_t offset = 0, floats = 0;  // elements of the tensor's blob
+        bool int8 = false;               // in the int8 blob
     };
     bool external() const { return external_; }
     WeightsDType dtype() const { return dtype_; }
-    int64_t blob_bytes() const { return blob_floats_ * (dtype_ == WeightsDType::F16 ? 2 : 4); }
+    // Bytes of both blobs.
+    int64_t blob_bytes() const {
+        return blob_floats_ * (dtype_ == WeightsDType::F16 ? 2 : 4) + blob_i8_bytes_;
+    }
     const std::vector<Entry> &entries() const { return entries_; }
-    int64_t total_floats() const { return total_floats_; }  // sum of tensor sizes
+    int64_t total_floats() const { return total_floats_; }  // sum of float tensor sizes
     int64_t blob_floats() const { return blob_floats_; }    // with alignment padding
+    int64_t total_i8() const { return total_i8_; }          // sum of int8 tensor sizes
+    int64_t blob_i8_bytes() const { return blob_i8_bytes_; }  // with alignment padding
     // External mode: the blob contents (N.weights payload). Empty in embedded mode.
     const std::vector<float> &payload() const { return payload_; }
-    const Halide::ImageParam &input() const { return input_; }  // external mode only
+    const std::vector<int8_t> &payload_i8() const { return payload_i8_; }
+    const Halide::ImageParam &input() const { return input_; }        // external mode only
+    const Halide::ImageParam &input_i8() const { return input_i8_; }  // external int8 only
 
 private:
     bool external_;
     WeightsDType dtype_;
     Halide::Func blob_{"weights_blob"};
-    Halide::ImageParam input_;
+    Halide::Func blob_i8_{"weights_i8_blob"};
+    Halide::ImageParam input_, input_i8_;
     Halide::Buffer<float> embedded_;
     Halide::Buffer<uint16_t> embedded_f16_;  // float16 bit patterns
+    Halide::Buffer<int8_t> embedded_i8_;
     std::vector<float> payload_;
+    std::vector<int8_t> payload_i8_;
     std::vector<Entry> entries_;
-    int64_t total_floats_ = 0, blob_floats_ = 0;
+    int64_t total_floats_ = 0, blob_floats_ = 0, total_i8_ = 0, blob_i8_bytes_ = 0;
 };
 
 // Weights of the pointwise (1x1) convolutions and of the classifier are stored blocked by
@@ -107,6 +123,14 @@ struct LoweredConv {
     Halide::RDom se_hw, se_rc, se_rj;
 
     Halide::Func out;  // what the next op reads: (c, x, y, n)
+
+    // int8 pipelines (lower_int8.cpp): `pre` is the int32 accumulator (stored 8-bit codes
+    // times int8 weights), `r` has the 4 (or 2) input channels of one dot product as its
+    // innermost dimension, `out` holds stored 8-bit codes. With squeeze-excite, `dequant`
+    // is the real (float) value of `pre` that the SE mean and the scaled output read.
+    Halide::Func dequant;
+    int stored_channels = 0;  // int8: channels computed (cout rounded up to 16); 0: cout
+    int channels() const { return stored_channels > 0 ? stored_channels : cout; }
 };
 
 // The head: global average pool then linear.
@@ -118,7 +142,12 @@ struct LoweredHead {
     Halide::Func linear;  // (k, n): bias + W * mean; update over rf
     Halide::RDom rf;
     Halide::Func logits;  // (k, n): the pipeline output, = linear
+    // int8: `pool` sums stored codes in int32, `pooled` (c, n) is the mean quantized to a
+    // stored 8-bit code, `linear` the int32 dot products over `rf`, `logits` dequantized.
+    Halide::Func pooled;
 };
+
+enum class Precision { F32, Int8 };
 
 struct LoweredPipeline {
     // Activations are f(c, x, y, n) (channels innermost); the logits are f(k, n).
@@ -130,6 +159,12 @@ struct LoweredPipeline {
     Halide::Func output;  // == head.logits, output buffer constrained to (classes, batch)
     InputShape shape;
     int num_classes = 0;
+    Precision precision = Precision::F32;
+    // int8: how 8-bit activations are stored: code q in [0, 255] as q + act_offset in
+    // act_type; UInt(8) with offset 0 (x86: vpdpbusd takes u8 x s8), or Int(8) with offset
+    // -128 (ARM: sdot takes s8 x s8, Halide 14 has no mixed-sign dot product there).
+    Halide::Type act_type = Halide::UInt(8);
+    int act_offset = 0;
 
     explicit LoweredPipeline(bool external, WeightsDType dtype = WeightsDType::F32)
         : weights(external, dtype) {}
@@ -144,5 +179,21 @@ struct LoweredPipeline {
 // F16 weights: throws m1c::Error if a weight is outside float16's range (|w| > 65504).
 LoweredPipeline lower(const Graph &fused, const InputShape &shape, bool external_weights,
                       WeightsDType weights_dtype = WeightsDType::F32);
+
+// int8 (lower_int8.cpp): a graph whose values carry quantization (passes/annotate_int8.h).
+bool is_int8_graph(const Graph &g);
+struct Int8Coding {
+    Halide::Type type;  // LoweredPipeline::act_type
+    int offset = 0;     // LoweredPipeline::act_offset
+};
+Int8Coding int8_coding_for(const Halide::Target &target);
+// Lowers an int8 graph for `target` (which decides how activations are stored). Throws
+// m1c::Error as lower() does, and for values without quantization.
+LoweredPipeline lower_int8(const Graph &fused, const InputShape &shape, bool external_weights,
+                           const Halide::Target &target);
+
+// lower() or lower_int8(), as the graph says (float16 weights: float graphs only).
+LoweredPipeline lower_any(const Graph &fused, const InputShape &shape, bool external_weights,
+                          WeightsDType weights_dtype, const Halide::Target &target);
 
 }  // namespace m1c::codegen

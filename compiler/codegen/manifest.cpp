@@ -11,6 +11,7 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
     const WeightStore &ws = p.weights;
     const int64_t weight_bytes = ws.blob_bytes();
     const bool f16 = ws.dtype() == WeightsDType::F16;
+    const bool int8 = p.precision == Precision::Int8;
     json j;
     j["m1c_version"] = "0.1.0";
     j["name"] = info.name;
@@ -24,18 +25,28 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
                   {"layout", "NCHW"},
                   {"dtype", "float32"}};
     j["output"] = {{"shape", {p.shape.batch, p.num_classes}}, {"dtype", "float32"}};
+    j["precision"] = info.precision.is_null() ? nlohmann::json{{"precision", "f32"}} : info.precision;
+    if (int8)
+        j["precision"]["activation_storage"] =
+            p.act_offset == 0 ? "uint8 code q (x86: vpdpbusd takes u8 x s8)"
+                              : "int8 q - 128 (ARM: sdot takes s8 x s8)";
     json w = {{"checkpoint", model.weights_path},
               {"checkpoint_sha256", info.checkpoint_sha256},
               {"checkpoint_format", weight_format_name(model.format)},
               {"mode", ws.external() ? "external" : "embedded"},
-              {"dtype", f16 ? "float16" : "float32"},
+              {"dtype", int8 ? "int8 (+ float32 scales, biases, squeeze-excite)"
+                             : f16 ? "float16" : "float32"},
               {"tensors_count", ws.entries().size()},
               {"floats", ws.total_floats()},
               {"bytes", weight_bytes}};
     w["blob_floats"] = ws.blob_floats();
+    if (int8) {
+        w["int8_values"] = ws.total_i8();
+        w["blob_int8_bytes"] = ws.blob_i8_bytes();
+    }
     if (ws.external()) {
         w["file"] = info.weights_file;
-        w["file_bytes"] = 64 + 4 * ws.blob_floats();
+        w["file_bytes"] = 64 + 4 * ws.blob_floats() + ws.blob_i8_bytes();
         w["file_sha256"] = info.weights_file_sha256;
         w["payload_floats"] = ws.blob_floats();
         w["payload_sha256"] = info.payload_sha256;
@@ -46,7 +57,7 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
     for (const auto &e : ws.entries())
         tensors.push_back({{"name", e.name},
                            {"source", e.source},
-                           {"offset_floats", e.offset},
+                           {e.int8 ? "offset_int8_blob" : "offset_floats", e.offset},
                            {"extents_innermost_first", e.extents}});
     w["tensors"] = tensors;
     j["weights"] = w;

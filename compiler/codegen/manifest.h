@@ -22,6 +22,7 @@ struct ManifestInfo {
     double trace_seconds = 0;           // firmware: the allocation trace
     nlohmann::json memory;              // firmware: memory_plan_json (null otherwise)
     std::string weights_file, weights_file_sha256, payload_sha256;  // external mode
+    nlohmann::json precision;           // CompileOptions::precision
 };
 
 nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,

@@ -6,6 +6,7 @@
 #include <HalideRuntime.h>
 
 #include "codegen/codegen.h"
+#include "codegen/jit_runtime.h"
 #include "codegen/lowered.h"
 #include "codegen/targets.h"
 #include "core/error.h"
@@ -14,20 +15,7 @@
 
 namespace m1c {
 
-namespace {
-
-// The JIT has its own copy of Halide's runtime (shared by every JIT-compiled pipeline of the
-// process); its functions are reached through the shared runtime's exports.
-void *jit_runtime_symbol(const Halide::Target &target, const char *name) {
-    using Halide::Internal::JITSharedRuntime;
-    for (auto &module : JITSharedRuntime::get(nullptr, target, false)) {
-        auto it = module.exports().find(name);
-        if (it != module.exports().end() && it->second.address) return it->second.address;
-    }
-    return nullptr;
-}
-
-}  // namespace
+using codegen::jit_runtime_symbol;
 
 struct HostPipeline::Impl {
     // Profiled builds: Halide's JIT realize() prints the profiler's report after every run
@@ -85,8 +73,11 @@ HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool pro
     Impl &m = *impl_;
     m.shape = shape;
     m.profiling = profile;
-    m.lowered = codegen::lower(fused, shape, /*external_weights=*/false);
-    m.target = codegen::host_target();  // without features the CPU lacks (targets.h)
+    const bool int8 = codegen::is_int8_graph(fused);
+    // Without features the CPU lacks; int8 with AVX512-VNNI where the CPU has it (targets.h).
+    m.target = int8 ? codegen::host_target_int8() : codegen::host_target();
+    m.lowered = codegen::lower_any(fused, shape, /*external_weights=*/false,
+                                   codegen::WeightsDType::F32, m.target);
     if (profile) m.target = m.target.with_feature(Halide::Target::Profile);
     m.report = codegen::apply_schedule(m.lowered, m.target, schedule, std::cerr);
     // Func names are the op's C name (+ "_conv", "_se_sum", ...), plus the "$N" Halide
@@ -119,8 +110,7 @@ void HostPipeline::run(const float *input_nchw, float *logits) {
     Halide::Buffer<float> out(logits, {m.lowered.num_classes, m.shape.batch});
     m.lowered.input.set(in);
     // Applied on every run, as N_run does: the thread pool is one per process.
-    if (auto *fn = reinterpret_cast<int (*)(int)>(jit_runtime_symbol(m.target, "halide_set_num_threads")))
-        fn(m.threads);
+    codegen::jit_set_num_threads(m.target, m.threads);
     try {
         if (m.profiling) {
             Impl::ProfileContext ctx;

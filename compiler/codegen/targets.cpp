@@ -23,7 +23,29 @@ bool cpu_has_avx512_fp16() {
     return false;
 #endif
 }
+bool cpu_has_avx512_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (c >> 11) & 1;  // CPUID.(EAX=7,ECX=0):ECX[11] AVX512_VNNI
+#else
+    return false;
+#endif
+}
 }  // namespace
+
+Halide::Target host_target_int8() {
+    using T = Halide::Target;
+    T t = host_target();
+    if (t.arch == T::X86 && t.has_feature(T::AVX512_Skylake) && cpu_has_avx512_vnni())
+        t = t.with_feature(T::AVX512_Cannonlake).with_feature(T::AVX512_SapphireRapids);
+    return t;
+}
+
+Halide::Target parse_target(const std::string &text, bool int8) {
+    if (int8 && text == "host") return host_target_int8();
+    return parse_target(text);
+}
 
 Halide::Target host_target() {
     using T = Halide::Target;

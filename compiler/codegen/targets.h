@@ -16,6 +16,15 @@ Halide::Target parse_target(const std::string &text);
 // which such a CPU without AVX512-FP16 traps on. Without AVX512-FP16 the feature is dropped.
 Halide::Target host_target();
 
+// The host target for int8 pipelines: host_target(), plus avx512_sapphirerapids when the CPU
+// has AVX512-VNNI, since Halide 14 emits vpdpbusd only for that feature (it also lets LLVM
+// use AVX512-FP16 and AVX-VNNI, which e.g. Zen 4 lacks: the int8 lowering avoids what would
+// produce them, and compile_library checks the object code; see isa_check.h).
+Halide::Target host_target_int8();
+
+// parse_target for a pipeline of this precision: "host" is host_target_int8() for int8.
+Halide::Target parse_target(const std::string &text, bool int8);
+
 // Examples for messages and --help.
 const char *target_examples();
 

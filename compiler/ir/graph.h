@@ -12,10 +12,18 @@
 
 namespace m1c {
 
+// The 8-bit quantization of an activation, set by the int8 pass (passes/annotate_int8.cpp)
+// from a calibration: real = scale * (q - zero_point), q an integer in [0, 255].
+struct QuantParams {
+    float scale = 1.0f;
+    int zero_point = 0;
+};
+
 // An activation tensor flowing between ops (weights are attributes of ops, not values).
 struct Value {
     std::string name;
     int n = 1, c = 0, h = 0, w = 0;
+    std::optional<QuantParams> quant;  // set on every value of an int8 graph
     int64_t numel() const { return int64_t(n) * c * h * w; }
 };
 
@@ -44,6 +52,8 @@ struct LinearAttrs {
     Tensor weight;  // [classes, features]
     Tensor bias;    // [classes]
     bool pooled_input = false;  // fused head: global average pool of a NCHW input first
+    // int8 graphs: the quantization of the pooled features (the linear's input).
+    std::optional<QuantParams> pooled_quant;
 };
 
 struct AddAttrs {};
