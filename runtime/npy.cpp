@@ -58,7 +58,7 @@ float half_to_float(uint16_t h) {
     return f;
 }
 
-enum class Kind { F16, F32, F64 };
+enum class Kind { F16, F32, F64, Int, UInt };
 struct DType {
     Kind kind = Kind::F32;
     int size = 4;
@@ -193,10 +193,18 @@ private:
         const std::string supported =
             " (supported: float32 '<f4'; float64 '<f8' and float16 '<f2' are converted to "
             "float32; big-endian '>' forms too)";
-        if (d.size() != 3 || (d[0] != '<' && d[0] != '>' && d[0] != '=') || d[1] != 'f')
+        if (d.size() != 3 || (d[0] != '<' && d[0] != '>' && d[0] != '=' && d[0] != '|') ||
+            (d[1] != 'f' && d[1] != 'i' && d[1] != 'u'))
             fail("dtype '" + d + "' is not supported" + supported);
         DType t;
-        t.little = d[0] == '<' || (d[0] == '=' && host_is_little_endian());
+        t.little = d[0] == '<' || d[0] == '|' || (d[0] == '=' && host_is_little_endian());
+        if (d[1] != 'f') {  // integers: accepted only where asked for (NpyReadOptions)
+            t.kind = d[1] == 'i' ? Kind::Int : Kind::UInt;
+            if (d[2] != '1' && d[2] != '2' && d[2] != '4' && d[2] != '8')
+                fail("dtype '" + d + "' is not supported" + supported);
+            t.size = d[2] - '0';
+            return t;
+        }
         switch (d[2]) {
             case '2': t.kind = Kind::F16; t.size = 2; break;
             case '4': t.kind = Kind::F32; t.size = 4; break;
@@ -265,6 +273,12 @@ NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
     if (header_text.find('\0') != std::string::npos)
         throw Error(path + ": bad .npy header: contains a NUL byte");
     const Header h = HeaderParser(path, header_text).parse();
+    const bool integer = h.dtype.kind == Kind::Int || h.dtype.kind == Kind::UInt;
+    if (integer && !options.allow_integers)
+        throw Error(path + ": dtype '" + std::string(h.dtype.kind == Kind::Int ? "i" : "u") +
+                    std::to_string(h.dtype.size) +
+                    "' is not supported (supported: float32 '<f4'; float64 '<f8' and float16 "
+                    "'<f2' are converted to float32; big-endian '>' forms too)");
 
     // Element count with overflow checks, then compare with what the file really holds
     // before allocating anything.
@@ -316,6 +330,15 @@ NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
                 uint16_t v;
                 std::memcpy(&v, b, 2);
                 out.data[i] = half_to_float(v);
+                break;
+            }
+            case Kind::Int:
+            case Kind::UInt: {
+                uint64_t v = 0;
+                for (int k = sz - 1; k >= 0; --k) v = (v << 8) | b[k];
+                if (h.dtype.kind == Kind::Int && sz < 8 && (v >> (8 * sz - 1)))
+                    v |= ~uint64_t(0) << (8 * sz);  // sign extension
+                out.data[i] = h.dtype.kind == Kind::Int ? float(int64_t(v)) : float(v);
                 break;
             }
         }

@@ -31,6 +31,9 @@ struct NpyArray {
 struct NpyReadOptions {
     // Inputs must be finite: a NaN or infinity is reported with its flat index.
     bool require_finite = true;
+    // Integer dtypes ('<i1'..'<i8', '|u1'..'<u8'), converted to float32 (exact up to 2^24):
+    // labels. Inputs refuse them.
+    bool allow_integers = false;
 };
 
 NpyArray read_npy(const std::string &path, const NpyReadOptions &options = {});

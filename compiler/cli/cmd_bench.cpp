@@ -19,6 +19,7 @@
 #include "cli/command.h"
 #include "cli/fma_peak.h"
 #include "cli/model_options.h"
+#include "cli/precision_options.h"
 #include "cli/schedule_options.h"
 #include "frontend/random_weights.h"
 #include "codegen/codegen.h"
@@ -35,6 +36,7 @@ struct BenchOptions {
     int threads = 1, runs = 50, warmup = 5;
     bool per_layer = false, json = false;
     codegen::ScheduleChoice schedule;
+    PrecisionOptions precision;
 };
 
 double percentile(std::vector<double> v, double p) {
@@ -98,6 +100,7 @@ void run(const BenchOptions &o) {
         weights_label = model.weights_path;
     }
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
+    const nlohmann::json precision = apply_precision(o.precision, model, shape, fused, std::cerr);
     const int64_t macs = graph_stats(fused).macs;
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -187,6 +190,7 @@ void run(const BenchOptions &o) {
         j["input"] = {shape.batch, 3, shape.height, shape.width};
         j["target"] = pipeline.target();
         j["schedule"] = pipeline.schedule_name();
+        j["precision"] = precision;
         j["threads"] = o.threads;
         j["runs"] = o.runs;
         j["warmup"] = o.warmup;
@@ -221,7 +225,8 @@ void run(const BenchOptions &o) {
     std::cout << "model: MobileOne " << model.spec.name << " (" << model.spec_origin << "), "
               << weights_label << "\n";
     std::cout << "input: " << shape.batch << "x3x" << shape.height << "x" << shape.width
-              << ", target " << pipeline.target() << ", schedule " << pipeline.schedule_name()
+              << ", " << o.precision.precision << ", target " << pipeline.target()
+              << ", schedule " << pipeline.schedule_name()
               << " (JIT " << fmt("%.1f", jit_s) << " s)\n";
     std::cout << "threads " << o.threads << ", " << o.runs << " runs after " << o.warmup
               << " warm-up\n";
@@ -267,6 +272,8 @@ void setup(CLI::App &app) {
                   "time per fused op with Halide's sampling profiler (a second, profiled build)");
     cmd->add_flag("--json", o->json, "print a JSON report");
     add_schedule_options(cmd, o->schedule);
+    add_precision_options(cmd, o->precision);
+    o->precision.default_calibration = "random:8";
     cmd->callback([o] { run(*o); });
 }
 

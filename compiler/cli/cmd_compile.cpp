@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/model_options.h"
+#include "cli/precision_options.h"
 #include "cli/schedule_options.h"
 #include "codegen/c_header.h"
 #include "codegen/codegen.h"
@@ -19,6 +20,7 @@ struct CompileCmdOptions {
     std::string weights_dtype = "f32";
     bool firmware = false;
     codegen::ScheduleChoice schedule;
+    PrecisionOptions precision;
 };
 
 void run(const CompileCmdOptions &o) {
@@ -44,6 +46,7 @@ void run(const CompileCmdOptions &o) {
     LoadedModel model = load_model(o.model.request(), std::cerr);
     Graph graph = build_graph(model.spec, model.format, model.weights, shape);
     Graph fused = fold_and_fuse(std::move(graph));
+    options.precision = apply_precision(o.precision, model, shape, fused, std::cerr);
     compile_library(model, fused, shape, options, std::cerr);
 }
 
@@ -75,6 +78,7 @@ void setup(CLI::App &app) {
                   "firmware library: single-threaded, no heap; N_run_in() computes in a "
                   "caller-owned workspace of N_WORKSPACE_BYTES planned at compile time");
     add_schedule_options(cmd, options->schedule);
+    add_precision_options(cmd, options->precision);
     cmd->callback([options] { run(*options); });
 }
 

@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "cli/model_options.h"
+#include "cli/precision_options.h"
 #include "cli/schedule_options.h"
 #include "codegen/codegen.h"
 #include "core/error.h"
@@ -30,6 +31,7 @@ struct RunOptions {
     int threads = 0;
     int top = 5;
     codegen::ScheduleChoice schedule;
+    PrecisionOptions precision;
     const CLI::Option *input_size_opt = nullptr;
     const CLI::Option *batch_opt = nullptr;
 };
@@ -100,6 +102,7 @@ void run(const RunOptions &o) {
 
     LoadedModel model = load_model(o.model.request(), std::cerr);
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
+    apply_precision(o.precision, model, shape, fused, std::cerr);
 
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<float> logits = run_on_host(fused, shape, input, o.threads, o.schedule);
@@ -162,6 +165,7 @@ void setup(CLI::App &app) {
     cmd->add_option("--threads", o->threads, "worker threads (0: all cores)")->capture_default_str();
     cmd->add_option("--top", o->top, "classes to print per batch item")->capture_default_str();
     add_schedule_options(cmd, o->schedule);
+    add_precision_options(cmd, o->precision);
     cmd->callback([o] { run(*o); });
 }
 

@@ -1,6 +1,9 @@
 // The individual passes, one file each (compiler/passes/<name>.cpp). Each rewrites the
 // graph in place and leaves it valid; pipeline.cpp runs them in order.
 #pragma once
+#include <map>
+#include <string>
+
 #include "ir/graph.h"
 
 namespace m1c {
@@ -16,5 +19,11 @@ void fuse_squeeze_excite(Graph &graph);
 void fuse_conv_relu(Graph &graph);
 // global_avg_pool -> linear becomes one pooled linear (the classifier head).
 void fuse_head(Graph &graph);
+
+// int8: every value of a fused graph (codegen form) gets its 8-bit quantization from
+// `params`, keyed "input" (the image), by the name of the conv op writing the value, and
+// "<head>.pooled" (the head's pooled features). The graph then lowers as int8
+// (codegen/lowered.h: lower_int8). Throws m1c::Error naming the first tensor missing.
+void annotate_int8(Graph &graph, const std::map<std::string, QuantParams> &params);
 
 }  // namespace m1c
