@@ -11,6 +11,9 @@
 #                   [FIRMWARE]                           # single-threaded, heap-free: N_run_in()
 #                   [SCHEDULE <records.json>]            # tuned records from `m1c tune`
 #                   [AUTOSCHEDULER <name>]               # Halide's Adams2019|Li2018|Mullapudi2016
+#                   [PRECISION f32|int8]                 # default: f32
+#                   [CALIBRATION <file|dir|random:N>]    # int8: .npy, image folder or .json
+#                   [CALIBRATION_METHOD minmax|percentile|mse]
 #                   [OUTPUT_DIR <dir>]                   # default: ${CMAKE_CURRENT_BINARY_DIR}/m1c/<n>
 #                   [DEPENDS <files>...])                # extra file dependencies of the compile
 #
@@ -29,7 +32,7 @@ include_guard(GLOBAL)
 
 function(m1c_add_library)
   cmake_parse_arguments(PARSE_ARGV 0 M "FIRMWARE"
-    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR;SCHEDULE;AUTOSCHEDULER" "DEPENDS")
+    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR;SCHEDULE;AUTOSCHEDULER;PRECISION;CALIBRATION;CALIBRATION_METHOD" "DEPENDS")
   if(M_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "m1c_add_library: unexpected arguments: ${M_UNPARSED_ARGUMENTS}")
   endif()
@@ -98,6 +101,24 @@ function(m1c_add_library)
   if(M_AUTOSCHEDULER)
     list(APPEND args --autoscheduler ${M_AUTOSCHEDULER})
     string(APPEND what " [${M_AUTOSCHEDULER}]")
+  endif()
+  if(M_PRECISION AND NOT M_PRECISION MATCHES "^(f32|int8)$")
+    message(FATAL_ERROR "m1c_add_library(${M_NAME}): PRECISION must be f32 or int8")
+  endif()
+  if(M_PRECISION STREQUAL "int8")
+    if(NOT M_CALIBRATION)
+      message(FATAL_ERROR "m1c_add_library(${M_NAME}): PRECISION int8 needs CALIBRATION")
+    endif()
+    list(APPEND args --precision int8 --calibration ${M_CALIBRATION})
+    if(NOT M_CALIBRATION MATCHES "^random")
+      list(APPEND deps ${M_CALIBRATION})
+    endif()
+    if(M_CALIBRATION_METHOD)
+      list(APPEND args --calibration-method ${M_CALIBRATION_METHOD})
+    endif()
+    string(APPEND what " int8")
+  elseif(M_CALIBRATION OR M_CALIBRATION_METHOD)
+    message(FATAL_ERROR "m1c_add_library(${M_NAME}): CALIBRATION needs PRECISION int8")
   endif()
   if(M_INPUT_SIZE)
     list(APPEND args --input-size ${M_INPUT_SIZE})

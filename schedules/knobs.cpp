@@ -51,12 +51,10 @@ std::vector<std::string> apply_knobs(codegen::LoweredPipeline &p, const CpuParam
         auto &L = p.convs[i];
         std::string line;
         if (L.kind == ConvKind::Dense) {
-            // The padded image at root (int8 also single-threaded: it is the quantized image,
-            // which the conv's inner loop would otherwise recompute per tap).
-            if (L.from_image && L.padded.defined() && (!cp.single_threaded || int8))
+            if (L.from_image && L.padded.defined() && !cp.single_threaded)
                 line = schedule_padded_image(p, L, cp) + "; ";
-            line += int8 ? schedule_dense_int8(p, L, tiled_func(L), L.pre, knobs[i].dense, cp)
-                         : schedule_dense(p, L, tiled_func(L), L.pre, knobs[i].dense, cp);
+            line += L.dot4 ? schedule_dense_int8(p, L, tiled_func(L), L.pre, knobs[i].dense, cp)
+                           : schedule_dense(p, L, tiled_func(L), L.pre, knobs[i].dense, cp);
             if (L.has_se) {
                 line += "; " + schedule_squeeze_excite(p, L, cp);
                 schedule_elementwise_root(p, L.out, L.channels(), cp);

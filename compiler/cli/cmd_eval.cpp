@@ -152,11 +152,12 @@ void run(const EvalOptions &o) {
             acc(layers.back(), a.logits, b.logits);
         }
     }
-    // The layer that breaks: the largest drop of SQNR from one op to the next.
+    // The layer that breaks: the largest drop of SQNR from one op to the next (the first op
+    // against the input, which int8 leaves exact).
     size_t worst = 0;
     double worst_drop = -INFINITY;
-    for (size_t t = 0; t < layers.size(); ++t) {
-        const double drop = (t ? layers[t - 1].db() : 60.0) - layers[t].db();
+    for (size_t t = 1; t < layers.size(); ++t) {
+        const double drop = layers[t - 1].db() - layers[t].db();
         if (drop > worst_drop) worst_drop = drop, worst = t;
     }
 
@@ -193,7 +194,7 @@ void run(const EvalOptions &o) {
               << " samples (dB; higher is better)\n";
     for (size_t t = 0; t < layers.size(); ++t)
         std::printf("  %-22s %7.1f%s\n", layers[t].name.c_str(), layers[t].db(),
-                    t == worst ? "   <- largest drop" : "");
+                    t == worst && worst_drop > 0 ? "   <- largest drop" : "");
 }
 
 void setup(CLI::App &app) {

@@ -11,6 +11,7 @@
 #include "codegen/c_header.h"
 #include "codegen/codegen.h"
 #include "codegen/firmware.h"
+#include "codegen/isa_check.h"
 #include "codegen/lowered.h"
 #include "codegen/manifest.h"
 #include "codegen/object_sizes.h"
@@ -160,6 +161,17 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     fs::remove(tmp / ("lib" + name + ".h"), ec);  // Halide's header: N.h replaces it
     const fs::path lib = tmp / ("lib" + name + ".a");
     if (!fs::exists(lib)) throw Error("Halide wrote no " + lib.filename().string());
+    // What the code is made of (dot products, FMAs), and for `host`, proof that it runs here.
+    const codegen::IsaReport isa = codegen::scan_static_library(lib.string(), target);
+    if (options.target == "host") {
+        const std::vector<std::string> lacking = codegen::instructions_this_cpu_lacks(isa);
+        if (!lacking.empty()) {
+            std::string list;
+            for (const std::string &l : lacking) list += (list.empty() ? "" : "; ") + l;
+            throw Error("internal error: the code generated for host uses instructions this CPU lacks: " +
+                        list + " (nothing was written; please report this)");
+        }
+    }
 
     HeaderInfo h;
     h.name = name;
@@ -194,6 +206,12 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     info.object_sizes = codegen::static_library_sizes(lib.string());
     info.trace_seconds = trace_seconds;
     info.precision = options.precision;
+    if (isa.scanned) {
+        info.instructions = {{"total", isa.instructions}, {"classes", isa.counts}};
+        log << "m1c: code: " << isa.instructions << " instructions";
+        for (const auto &[cls, n] : isa.counts) log << ", " << cls << " " << n;
+        log << "\n";
+    }
     if (firmware) info.memory = codegen::memory_plan_json(firmware->memory, /*with_blocks=*/true);
 
     std::vector<std::string> files{"lib" + name + ".a"};

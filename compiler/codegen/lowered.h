@@ -130,6 +130,7 @@ struct LoweredConv {
     // is the real (float) value of `pre` that the SE mean and the scaled output read.
     Halide::Func dequant;
     int stored_channels = 0;  // int8: channels computed (cout rounded up to 16); 0: cout
+    bool dot4 = false;        // int8: a dense conv whose r[0] is a 4-group of a dot product
     int channels() const { return stored_channels > 0 ? stored_channels : cout; }
 };
 

@@ -81,6 +81,7 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
     j["sizes"]["rodata_bytes"] = o.known ? json(o.rodata_bytes) : json(nullptr);
     j["sizes"]["data_bytes"] = o.known ? json(o.data_bytes) : json(nullptr);
     j["sizes"]["bss_bytes"] = o.known ? json(o.bss_bytes) : json(nullptr);
+    if (!info.instructions.is_null()) j["sizes"]["instructions"] = info.instructions;
     j["firmware"] = !info.memory.is_null();
     if (!info.memory.is_null()) j["memory"] = info.memory;
     j["timings_seconds"] = {{"lower_and_schedule", info.lower_seconds},

@@ -23,6 +23,7 @@ struct ManifestInfo {
     nlohmann::json memory;              // firmware: memory_plan_json (null otherwise)
     std::string weights_file, weights_file_sha256, payload_sha256;  // external mode
     nlohmann::json precision;           // CompileOptions::precision
+    nlohmann::json instructions;        // isa_check.h counts (null if not scanned)
 };
 
 nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,

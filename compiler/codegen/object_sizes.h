@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace m1c::codegen {
 
@@ -17,5 +18,9 @@ struct ObjectSizes {
 // Throws m1c::Error if the file cannot be read; a readable file in another format gives
 // known = false.
 ObjectSizes static_library_sizes(const std::string &path);
+
+// The executable sections of the archive's ELF64 members (their bytes), for isa_check.h.
+// Empty if the file is not an archive of little-endian ELF64 objects.
+std::vector<std::vector<unsigned char>> static_library_code(const std::string &path);
 
 }  // namespace m1c::codegen

@@ -50,4 +50,21 @@ bad:
     fclose(f);
     return NULL;
 }
+
+/* Writes rows x cols floats as a float32 .npy (version 1.0, header padded to 64 bytes).
+ * Returns 1 on success. */
+static int npy_write_f32(const char *path, const float *data, long rows, long cols) {
+    char text[128];
+    int len;
+    FILE *f = fopen(path, "wb");
+    if (!f) { fprintf(stderr, "%s: cannot write\n", path); return 0; }
+    len = sprintf(text, "{'descr': '<f4', 'fortran_order': False, 'shape': (%ld, %ld), }", rows, cols);
+    while (len < 117) text[len++] = ' '; /* 10 + 118 = 128 bytes before the data */
+    text[len++] = '\n';
+    fwrite("\x93NUMPY\x01\x00\x76\x00", 1, 10, f); /* header length 118 */
+    fwrite(text, 1, (size_t)len, f);
+    fwrite(data, sizeof(float), (size_t)(rows * cols), f);
+    if (fclose(f) != 0) return 0;
+    return 1;
+}
 #endif

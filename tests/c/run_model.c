@@ -2,9 +2,13 @@
  * program would (C99, only the generated header). Built once per library with
  *   -DM1C_HEADER="name.h" -DM1C_NAME=name [-DM1C_EXTERNAL]
  * Usage: run_model input.npy logits.npy [--weights N.weights] [--repeat K] [--expect-mismatch]
+ *                  [--cosine MIN] [--save out.npy]
  * Prints max|diff| / max|logit| and exits 1 when it exceeds 1e-4 (or on any error).
+ * --cosine MIN (int8 libraries): the verdict is instead the cosine similarity of each batch
+ * item's logits with the reference's, which must be at least MIN.
  * --expect-mismatch inverts the verdict (for a deliberately wrong reference): exit 0 only
- * when the run succeeded and the comparison found a difference above the tolerance. */
+ * when the run succeeded and the comparison found a difference above the tolerance.
+ * --save writes the logits (N x classes) as .npy. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +55,8 @@ int main(int argc, char **argv) {
     float *input, *ref, *logits;
     double max_diff = 0, max_ref = 0, t0, ms;
     int repeat = 1, r, status, expect_mismatch = 0, within;
-    const char *weights_path = NULL;
+    double min_cosine = -1, worst_cosine = 1;
+    const char *weights_path = NULL, *save_path = NULL;
     if (argc < 3) {
         fprintf(stderr, "usage: %s input.npy logits.npy [--weights FILE] [--repeat K] [--expect-mismatch]\n",
                 argv[0]);
@@ -62,6 +67,10 @@ int main(int argc, char **argv) {
             repeat = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--weights") == 0 && i + 1 < argc) {
             weights_path = argv[++i];
+        } else if (strcmp(argv[i], "--cosine") == 0 && i + 1 < argc) {
+            min_cosine = atof(argv[++i]);
+        } else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc) {
+            save_path = argv[++i];
         } else if (strcmp(argv[i], "--expect-mismatch") == 0) {
             expect_mismatch = 1;
         } else {
@@ -130,10 +139,30 @@ int main(int argc, char **argv) {
         if (!(d <= max_diff)) max_diff = d; /* NaN counts as a difference */
         if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
     }
-    within = max_diff / max_ref <= TOLERANCE;
-    printf("%s: %ld logits, max|diff| %.3g, max|logit| %.3g, ratio %.3g (limit %.0e): %s; %.2f ms/run\n",
-           argv[0], n_ref, max_diff, max_ref, max_diff / max_ref, TOLERANCE,
-           within ? "within tolerance" : "MISMATCH", ms);
+    for (r = 0; r < API(_INPUT_N); ++r) {
+        const float *a = logits + (long)r * API(_NUM_CLASSES), *b = ref + (long)r * API(_NUM_CLASSES);
+        double ab = 0, aa = 0, bb = 0, c;
+        for (i = 0; i < API(_NUM_CLASSES); ++i) {
+            ab += (double)a[i] * b[i];
+            aa += (double)a[i] * a[i];
+            bb += (double)b[i] * b[i];
+        }
+        c = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
+        if (!(c >= worst_cosine)) worst_cosine = c; /* NaN counts as the worst */
+    }
+    if (save_path && !npy_write_f32(save_path, logits, API(_INPUT_N), API(_NUM_CLASSES))) return 1;
+    if (min_cosine >= 0) {
+        within = worst_cosine >= min_cosine;
+        printf("%s: %ld logits, cosine similarity (worst item) %.6f (at least %.4f): %s; max|diff| / "
+               "max|logit| %.3g; %.2f ms/run\n",
+               argv[0], n_ref, worst_cosine, min_cosine, within ? "within tolerance" : "MISMATCH",
+               max_diff / max_ref, ms);
+    } else {
+        within = max_diff / max_ref <= TOLERANCE;
+        printf("%s: %ld logits, max|diff| %.3g, max|logit| %.3g, ratio %.3g (limit %.0e): %s; %.2f ms/run\n",
+               argv[0], n_ref, max_diff, max_ref, max_diff / max_ref, TOLERANCE,
+               within ? "within tolerance" : "MISMATCH", ms);
+    }
     if (expect_mismatch) {
         printf("%s\n", within ? "FAIL: a mismatch was expected" : "PASS: the mismatch was detected");
         return within ? 1 : 0;
