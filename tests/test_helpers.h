@@ -29,10 +29,10 @@ struct CommandResult {
     std::string output;  // stdout and stderr together
 };
 
-// Runs `m1c <args>` through the shell (arguments are trusted test strings).
-inline CommandResult run_m1c(const std::string &args) {
+// Runs a shell command (a trusted test string), stdout and stderr together.
+inline CommandResult run_command(const std::string &command) {
     CommandResult r;
-    std::string cmd = std::string(M1C_BINARY) + " " + args + " 2>&1";
+    const std::string cmd = command + " 2>&1";
     FILE *p = popen(cmd.c_str(), "r");
     if (!p) return r;
     char buf[4096];
@@ -42,6 +42,9 @@ inline CommandResult run_m1c(const std::string &args) {
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return r;
 }
+
+// Runs `m1c <args>` through the shell (arguments are trusted test strings).
+inline CommandResult run_m1c(const std::string &args) { return run_command(std::string(M1C_BINARY) + " " + args); }
 
 // max|a - b| / max|b| over the common length (b: the reference).
 inline double relative_max_diff(const std::vector<float> &a, const std::vector<float> &b) {
