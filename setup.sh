@@ -13,7 +13,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 
 # Debian packages: the toolchain, Halide 14 (with LLVM 14 and its autoschedulers), the
 # libraries m1c uses, the PyTorch oracle, OpenCV DNN and ONNX (the third system of
-# bench/compare), and the ARM64 cross linker and emulator.
+# bench/compare), the ARM64 cross linker and emulator, and Slurm with munge (the one-node
+# cluster the `m1c tune` Slurm test starts).
 PACKAGES=(
   cmake ninja-build g++ pkg-config
   libhalide14-0-dev libcli11-dev nlohmann-json3-dev libzip-dev libstb-dev libgtest-dev
@@ -21,6 +22,7 @@ PACKAGES=(
   python3-opencv python3-onnx
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
   clang-14 libclang-rt-14-dev python3-pil
+  slurmctld slurmd slurm-client munge
 )
 
 install_packages() {

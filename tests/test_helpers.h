@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -18,6 +19,14 @@
 namespace m1c::test {
 
 inline std::string fixture(const std::string &name) { return std::string(M1C_FIXTURES) + "/" + name; }
+
+// An empty directory build/<suite>/<name> (emptied if it exists) for a test's files.
+inline std::filesystem::path fresh_dir(const std::string &suite, const std::string &name) {
+    const std::filesystem::path d = std::filesystem::path(M1C_BUILD_DIR) / suite / name;
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    return d;
+}
 
 inline nlohmann::json read_json(const std::string &path) {
     std::ifstream in(path);

@@ -27,12 +27,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using schedules::TuningRecord;
 
-fs::path scratch(const std::string &name) {
-    fs::path d = fs::path(M1C_BUILD_DIR) / "test_tune_farm" / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
+fs::path scratch(const std::string &name) { return test::fresh_dir("test_tune_farm", name); }
 
 std::string farm_script(const std::string &name) {
     return std::string(M1C_SOURCE_DIR) + "/tests/tune_farm/" + name;

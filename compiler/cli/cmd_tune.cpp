@@ -68,7 +68,8 @@ void setup(CLI::App &app) {
         ->allow_extra_args(false);
     cmd->add_option("--jobs,-j", o->tune.jobs,
                     "batches in flight: measured on free runners while the next ones compile "
-                    "(default: runners x slots); the search proposes batch n from batches up to n - jobs");
+                    "(default: 1 without --runner, else 2 x runners x slots); the search proposes batch n "
+                    "from batches up to n - jobs");
     cmd->add_option("--slots", o->tune.slots,
                     "batches each runner measures at once (1: a runner is one device; a Slurm "
                     "template stands for many)")

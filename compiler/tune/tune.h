@@ -18,7 +18,7 @@ struct TuneOptions {
     std::string target = "host";
     std::vector<std::string> runners;  // empty: this machine; else command templates (runner.h)
     int slots = 1;             // batches each runner measures at once (1: one device each)
-    int jobs = 0;              // batches in flight (0: runners x slots); also the search's lag
+    int jobs = 0;              // batches in flight (0: 1 here, 2 x runners x slots); the search's lag
     double timeout = 600;      // seconds one measurement binary may run (0: no limit)
     int max_failures = 3;      // failed runs in a row before a runner is dropped
     std::string out;           // records file (read first if it exists)

@@ -32,7 +32,10 @@ Tuner::Tuner(const Graph &fused, const InputShape &shape, const TuneOptions &o, 
     po.timeout_s = o.timeout;
     po.max_failures = o.max_failures;
     pool_ = std::make_unique<RunnerPool>(std::move(runners), po);
-    if (o_.jobs <= 0) o_.jobs = int(pool_->size()) * o.slots;
+    // Default: no overlap on this machine (compiling would disturb its measurements); for
+    // devices elsewhere two batches per slot, so that each one's next batch compiles while
+    // it measures (with one, a device waits for the compile of the batch that follows).
+    if (o_.jobs <= 0) o_.jobs = pool_->runner(0).local() ? 1 : 2 * int(pool_->size()) * o.slots;
 }
 
 double Tuner::elapsed() const {
