@@ -3,9 +3,12 @@
 # (test_tune_farm.cpp). Needs root and Debian's slurmctld, slurmd, slurm-client and munge.
 #   slurm_cluster.sh start DIR   munge key, munged (as user munge), slurm.conf naming this
 #                                host, slurmctld and slurmd; waits until the node is idle.
-#                                Everything lives under DIR (created; must not exist yet).
-#                                Prints the SLURM_CONF to export.
-#   slurm_cluster.sh stop DIR    stops the daemons by their pid files (never by name).
+#                                Everything lives under DIR, except munge's files: munged
+#                                insists that no directory above its key be writable by
+#                                others, so they go to a fresh directory in /tmp (named in
+#                                DIR/munge.dir). Prints the SLURM_CONF to export.
+#   slurm_cluster.sh stop DIR    stops the daemons by their pid files (never by name) and
+#                                removes munge's directory.
 set -eu
 cmd=$1 dir=$2
 
@@ -25,7 +28,11 @@ stop_pid() {  # stop_pid PIDFILE NAME: SIGTERM, then SIGKILL after 10 s
 if [ "$cmd" = stop ]; then
   stop_pid "$dir/slurmd.pid" slurmd
   stop_pid "$dir/slurmctld.pid" slurmctld
-  stop_pid "$dir/munge/munged.pid" munged
+  if [ -s "$dir/munge.dir" ]; then
+    munge_dir=$(cat "$dir/munge.dir")
+    stop_pid "$munge_dir/munged.pid" munged
+    case "$munge_dir" in /tmp/m1c-munge.*) rm -rf "$munge_dir" ;; esac
+  fi
   exit 0
 fi
 [ "$cmd" = start ] || { echo "usage: slurm_cluster.sh start|stop DIR" >&2; exit 2; }
@@ -34,17 +41,18 @@ for b in munged slurmctld slurmd srun sinfo; do
   command -v "$b" >/dev/null || { echo "slurm_cluster: $b not found (install munge slurmctld slurmd slurm-client)" >&2; exit 1; }
 done
 
-mkdir -p "$dir/munge" "$dir/state" "$dir/spool"
-chmod 755 "$dir"   # munged runs as user munge and must reach its own directory below
-chown munge:munge "$dir/munge"
-chmod 755 "$dir/munge"   # clients must reach the socket
+mkdir -p "$dir/state" "$dir/spool"
+munge_dir=$(mktemp -d /tmp/m1c-munge.XXXXXX)
+echo "$munge_dir" > "$dir/munge.dir"
+chown munge:munge "$munge_dir"
+chmod 755 "$munge_dir"   # clients (srun, the daemons) must reach the socket
 # A fresh key, readable by munge only.
-dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 2>/dev/null
-chown munge:munge "$dir/munge/munge.key"
-chmod 400 "$dir/munge/munge.key"
-runuser -u munge -- munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
-  --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
-  --seed-file="$dir/munge/munged.seed"
+dd if=/dev/urandom of="$munge_dir/munge.key" bs=1024 count=1 2>/dev/null
+chown munge:munge "$munge_dir/munge.key"
+chmod 400 "$munge_dir/munge.key"
+runuser -u munge -- munged --key-file="$munge_dir/munge.key" --socket="$munge_dir/munge.socket" \
+  --pid-file="$munge_dir/munged.pid" --log-file="$munge_dir/munged.log" \
+  --seed-file="$munge_dir/munged.seed"
 
 # Two free TCP ports (the default 6817/6818 may be taken by a real cluster).
 ports=$(python3 -c 'import socket
@@ -62,7 +70,7 @@ SlurmdPort=$d_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/munge.socket
+AuthInfo=socket=$munge_dir/munge.socket
 CredType=cred/munge
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
