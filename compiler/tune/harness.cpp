@@ -118,10 +118,11 @@ int main(int argc, char **argv) {
 }
 )";
 
+// A C string literal (labels are JSON; '?' escaped too: -std=c99 has trigraphs).
 std::string c_string(const std::string &s) {
     std::string out = "\"";
     for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
+        if (c == '"' || c == '\\' || c == '?') out += '\\';
         if (c == '\n') { out += "\\n"; continue; }
         out += c;
     }
