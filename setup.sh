@@ -14,8 +14,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 # Debian packages: the toolchain, Halide 14 (with LLVM 14 and its autoschedulers), the
 # libraries m1c uses, the PyTorch oracle, OpenCV DNN and ONNX (the third system of
 # bench/compare), the ARM64 cross linker and emulator, LLVM's headers (m1c disassembles what
-# it generates to check its instructions) and Fashion-MNIST (the int8 accuracy tests train a
-# small MobileOne on it).
+# it generates to check its instructions), Fashion-MNIST (the int8 accuracy tests train a
+# small MobileOne on it), and Slurm with munge (the one-node cluster the `m1c tune` Slurm
+# test starts).
 PACKAGES=(
   cmake ninja-build g++ pkg-config
   libhalide14-0-dev llvm-14-dev libcli11-dev nlohmann-json3-dev libzip-dev libstb-dev libgtest-dev
@@ -24,6 +25,7 @@ PACKAGES=(
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
   clang-14 libclang-rt-14-dev python3-pil
   dataset-fashion-mnist
+  slurmctld slurmd slurm-client munge
 )
 
 install_packages() {

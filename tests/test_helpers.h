@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +20,14 @@ namespace m1c::test {
 
 inline std::string fixture(const std::string &name) { return std::string(M1C_FIXTURES) + "/" + name; }
 
+// An empty directory build/<suite>/<name> (emptied if it exists) for a test's files.
+inline std::filesystem::path fresh_dir(const std::string &suite, const std::string &name) {
+    const std::filesystem::path d = std::filesystem::path(M1C_BUILD_DIR) / suite / name;
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    return d;
+}
+
 inline nlohmann::json read_json(const std::string &path) {
     std::ifstream in(path);
     return nlohmann::json::parse(in);
@@ -29,10 +38,10 @@ struct CommandResult {
     std::string output;  // stdout and stderr together
 };
 
-// Runs `m1c <args>` through the shell (arguments are trusted test strings).
-inline CommandResult run_m1c(const std::string &args) {
+// Runs a shell command (a trusted test string), stdout and stderr together.
+inline CommandResult run_command(const std::string &command) {
     CommandResult r;
-    std::string cmd = std::string(M1C_BINARY) + " " + args + " 2>&1";
+    const std::string cmd = command + " 2>&1";
     FILE *p = popen(cmd.c_str(), "r");
     if (!p) return r;
     char buf[4096];
@@ -42,6 +51,9 @@ inline CommandResult run_m1c(const std::string &args) {
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return r;
 }
+
+// Runs `m1c <args>` through the shell (arguments are trusted test strings).
+inline CommandResult run_m1c(const std::string &args) { return run_command(std::string(M1C_BINARY) + " " + args); }
 
 // max|a - b| / max|b| over the common length (b: the reference).
 inline double relative_max_diff(const std::vector<float> &a, const std::vector<float> &b) {

@@ -33,12 +33,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using schedules::TuningRecord;
 
-fs::path scratch(const std::string &name) {
-    fs::path d = fs::path(M1C_BUILD_DIR) / "test_tune" / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
+fs::path scratch(const std::string &name) { return test::fresh_dir("test_tune", name); }
 
 void write_text(const fs::path &p, const std::string &text) {
     std::ofstream(p) << text;

@@ -1,8 +1,8 @@
 // Measuring candidates as compiled code: a batch of scheduled pipelines is compiled ahead of
-// time for the target (in parallel, --jobs), linked with a small C harness into one
-// measurement binary (host cc, or aarch64-linux-gnu-gcc for ARM64 Linux), and run by a
-// Runner. The harness runs every candidate in interleaved rounds (machine noise hits all
-// alike) and prints each one's median time.
+// time for the target (in parallel, --compile-jobs), linked with the C harness
+// (tune/harness.h) into one measurement binary (host cc, or aarch64-linux-gnu-gcc for
+// ARM64 Linux), in a directory of its own: any runner can run it, several batches can wait
+// for runners at once, and a failed run can be repeated on another runner.
 #pragma once
 #include <functional>
 #include <string>
@@ -11,7 +11,6 @@
 #include <Halide.h>
 
 #include "codegen/lowered.h"
-#include "tune/runner.h"
 
 namespace m1c::tune {
 
@@ -25,14 +24,14 @@ struct MeasureOptions {
     int threads = 1;       // Halide threads while measuring (0: all cores)
     int block = 1;         // consecutive timed runs per visit (1: fully interleaved)
     int jobs = 1;          // candidates compiled at once
-    std::string work_dir;  // scratch (objects, harness, binary)
+    std::string work_dir;  // scratch: a directory per batch, the Halide runtime object
 };
 
 struct Measurement {
     bool ok = false;
     double median_ms = 0;
     int runs = 0;
-    std::string error;  // why not ok (compile error, run error)
+    std::string error;  // why not ok (compile error, Halide error at run time)
 };
 
 struct BatchResult {
@@ -40,13 +39,34 @@ struct BatchResult {
     std::string device_cpu;            // the CPU model the binary saw (/proc/cpuinfo)
 };
 
+// A batch linked into one measurement binary.
+struct BuiltBatch {
+    std::string dir;                  // its own directory (discard() removes it)
+    std::string binary;               // empty: no candidate compiled, nothing to run
+    std::vector<std::string> args;    // RUNS THREADS BLOCK
+    int runs = 0;
+    std::vector<size_t> slots;        // harness slot -> candidate index
+    std::vector<std::string> errors;  // per candidate: why it did not compile ("": it did)
+};
+
 // The C compiler for `target` on this machine: "cc" for the host's arch,
 // aarch64-linux-gnu-gcc for arm-64-linux; throws m1c::Error otherwise (give --cc).
 std::string default_cc(const Halide::Target &target);
 
-// Compiles, links and runs the batch. A candidate that fails to compile or run is reported
-// in its Measurement; a harness that cannot be linked or run throws m1c::Error.
-BatchResult measure_batch(const std::vector<Candidate> &batch, const MeasureOptions &options,
-                          Runner &runner);
+// Compiles and links `batch` (labels: one per candidate, see harness.h) in
+// work_dir/<name>. A candidate that fails to compile is reported in `errors`; a harness
+// that cannot be linked throws m1c::Error.
+BuiltBatch build_batch(const std::vector<Candidate> &batch, const std::vector<std::string> &labels,
+                       const MeasureOptions &options, const std::string &name);
+// A binary without candidates: it prints the device's CPU model (a runner's probe).
+BuiltBatch build_probe(const MeasureOptions &options);
+
+// The results in the binary's output. Throws m1c::Error when the output is not a complete
+// report (garbage, cut short, wrong counts): the run failed, whatever its exit status.
+BatchResult read_results(const BuiltBatch &built, const std::string &output);
+// The results of a batch that has no binary (every candidate failed to compile).
+BatchResult compile_errors(const BuiltBatch &built);
+
+void discard(const BuiltBatch &built);
 
 }  // namespace m1c::tune

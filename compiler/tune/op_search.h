@@ -25,12 +25,12 @@ struct KeyState {
     std::string key_text, name, desc;
     TuneUnit unit;  // in the full pipeline
     int count = 0;  // units of the model with this key
-    std::set<std::string> measured;                     // config dumps
+    std::set<std::string> measured;                     // config dumps: measured or in flight
     std::vector<std::pair<double, UnitConfig>> scored;  // (ms, config), sorted
     std::vector<std::pair<double, UnitConfig>> confirmed;  // the final pass
     UnitConfig default_config;
     double default_ms = 0, baseline_ms = 0;
-    bool baseline_done = false;
+    bool baseline_requested = false, baseline_done = false;
     double best_ms() const { return scored.empty() ? 0 : scored.front().first; }
     // Time of the unit itself (its measurement pipeline minus producer and head).
     double op_ms(double ms) const { return std::max(ms - baseline_ms, ms * 0.05); }
