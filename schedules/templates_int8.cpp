@@ -44,16 +44,31 @@ std::string schedule_head_int8(const codegen::LoweredPipeline &p, codegen::Lower
 
     // The linear over whole weight blocks of classes (zero-padded): 16-lane dot products
     // (a narrower one would be a 256-bit vpdpbusd, which LLVM may VEX-encode as AVX-VNNI).
+    // Per tile of `unroll` class vectors, the features innermost: the accumulators stay in
+    // registers and each tile streams its weights once (they are laid out that way).
     const int lanes = cp.vector_floats;
+    const int blocks = (K + codegen::kWeightBlock - 1) / codegen::kWeightBlock;
+    int unroll = 1;
+    for (int u : {4, 3, 2})
+        if ((blocks * codegen::kWeightBlock) % (u * lanes) == 0) {
+            unroll = u;
+            break;
+        }
     h.linear.compute_root().align_bounds(p.k, codegen::kWeightBlock);
     vectorize_pure(h.linear, p.k, codegen::kWeightBlock, lanes);
     Halide::Stage l = h.linear.update();
-    l.reorder(h.rf.x, p.k, h.rf.y, p.n).atomic().vectorize(h.rf.x);
-    Var kv("kv");
-    if (lanes > 1) l.split(p.k, p.k, kv, lanes, Halide::TailStrategy::RoundUp).vectorize(kv);
+    Var ko("ko"), ku("ku"), kv("kv");
+    l.split(p.k, ko, kv, lanes * unroll, Halide::TailStrategy::RoundUp)
+        .split(kv, ku, kv, lanes, Halide::TailStrategy::RoundUp)
+        .reorder(h.rf.x, kv, ku, h.rf.y, ko, p.n)
+        .atomic()
+        .vectorize(h.rf.x)
+        .vectorize(kv)
+        .unroll(ku);
+    parallel_loop(l, ko, cp);
     vectorize_pure(h.logits, p.k, K, lk);
-    return "head int8: pooled sums and means at root; linear at root, 4-feature dot products, "
-           "vector " + std::to_string(lanes);
+    return "head int8: pooled sums and means at root; linear at root in tiles of " +
+           std::to_string(unroll) + " x " + std::to_string(lanes) + " classes, 4-feature dot products";
 }
 
 }  // namespace m1c::schedules

@@ -53,7 +53,7 @@ bad:
 
 /* Writes rows x cols floats as a float32 .npy (version 1.0, header padded to 64 bytes).
  * Returns 1 on success. */
-static int npy_write_f32(const char *path, const float *data, long rows, long cols) {
+static inline int npy_write_f32(const char *path, const float *data, long rows, long cols) {
     char text[128];
     int len;
     FILE *f = fopen(path, "wb");
