@@ -14,6 +14,8 @@
 #                   [PRECISION f32|int8]                 # default: f32
 #                   [CALIBRATION <file|dir|random:N>]    # int8: .npy, image folder or .json
 #                   [CALIBRATION_METHOD minmax|percentile|mse]
+#                   [SAVE_CALIBRATION <file.json>]       # int8: also write the ranges, for
+#                                                        # other libraries' CALIBRATION
 #                   [OUTPUT_DIR <dir>]                   # default: ${CMAKE_CURRENT_BINARY_DIR}/m1c/<n>
 #                   [DEPENDS <files>...])                # extra file dependencies of the compile
 #
@@ -32,7 +34,7 @@ include_guard(GLOBAL)
 
 function(m1c_add_library)
   cmake_parse_arguments(PARSE_ARGV 0 M "FIRMWARE"
-    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR;SCHEDULE;AUTOSCHEDULER;PRECISION;CALIBRATION;CALIBRATION_METHOD" "DEPENDS")
+    "NAME;WEIGHTS;VARIANT;SPEC;TARGET;INPUT_SIZE;BATCH;WEIGHTS_MODE;WEIGHTS_DTYPE;OUTPUT_DIR;SCHEDULE;AUTOSCHEDULER;PRECISION;CALIBRATION;CALIBRATION_METHOD;SAVE_CALIBRATION" "DEPENDS")
   if(M_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "m1c_add_library: unexpected arguments: ${M_UNPARSED_ARGUMENTS}")
   endif()
@@ -116,8 +118,11 @@ function(m1c_add_library)
     if(M_CALIBRATION_METHOD)
       list(APPEND args --calibration-method ${M_CALIBRATION_METHOD})
     endif()
+    if(M_SAVE_CALIBRATION)
+      list(APPEND args --save-calibration ${M_SAVE_CALIBRATION})
+    endif()
     string(APPEND what " int8")
-  elseif(M_CALIBRATION OR M_CALIBRATION_METHOD)
+  elseif(M_CALIBRATION OR M_CALIBRATION_METHOD OR M_SAVE_CALIBRATION)
     message(FATAL_ERROR "m1c_add_library(${M_NAME}): CALIBRATION needs PRECISION int8")
   endif()
   if(M_INPUT_SIZE)
@@ -131,6 +136,9 @@ function(m1c_add_library)
   set(outputs ${dir}/lib${M_NAME}.a ${dir}/${M_NAME}.h ${dir}/${M_NAME}.json)
   if(M_WEIGHTS_MODE STREQUAL "external")
     list(APPEND outputs ${dir}/${M_NAME}.weights)
+  endif()
+  if(M_SAVE_CALIBRATION)
+    list(APPEND outputs ${M_SAVE_CALIBRATION})
   endif()
   # The include directory must exist when CMake generates (imported targets are checked).
   file(MAKE_DIRECTORY ${dir})

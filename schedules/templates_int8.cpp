@@ -54,12 +54,14 @@ std::string schedule_head_int8(const codegen::LoweredPipeline &p, codegen::Lower
             unroll = u;
             break;
         }
-    h.linear.compute_root().align_bounds(p.k, codegen::kWeightBlock);
+    // Bounded to whole blocks: the splits below divide it, so GuardWithIf (the only tail
+    // Halide allows on an update's pure dimension here) compiles to no guard at all.
+    h.linear.compute_root().bound(p.k, 0, blocks * codegen::kWeightBlock);
     vectorize_pure(h.linear, p.k, codegen::kWeightBlock, lanes);
     Halide::Stage l = h.linear.update();
     Var ko("ko"), ku("ku"), kv("kv");
-    l.split(p.k, ko, kv, lanes * unroll, Halide::TailStrategy::RoundUp)
-        .split(kv, ku, kv, lanes, Halide::TailStrategy::RoundUp)
+    l.split(p.k, ko, kv, lanes * unroll, Halide::TailStrategy::GuardWithIf)
+        .split(kv, ku, kv, lanes, Halide::TailStrategy::GuardWithIf)
         .reorder(h.rf.x, kv, ku, h.rf.y, ko, p.n)
         .atomic()
         .vectorize(h.rf.x)

@@ -49,8 +49,11 @@ set(m1c_i8_cosine_s2 0.99)
 set(m1c_i8_cosine_s3 0.995)
 set(m1c_i8_cosine_s4 0.98)
 foreach(v s0 s1 s2 s3 s4)
+  # Its ranges are saved and reused by the other libraries of the variant (firmware, ARM64):
+  # the same quantization everywhere, and one calibration run per variant instead of one
+  # per library (each is a JIT compile of the float32 model with every op as an output).
   m1c_int8_library(m1c_${v}_i8 WEIGHTS ${M1C_FIXTURES}/${v}_fused.pth.tar VARIANT ${v} TARGET host
-                   CALIBRATION random:8)
+                   CALIBRATION random:8 SAVE_CALIBRATION ${M1C_I8_DIR}/${v}_random8.json)
   m1c_c_program(run_model_${v}_i8 run_model.c m1c_${v}_i8)
   add_test(NAME int8.${v}.host
            COMMAND run_model_${v}_i8 ${M1C_FIXTURES}/${v}_input.npy ${M1C_FIXTURES}/${v}_logits.npy
@@ -65,7 +68,8 @@ add_test(NAME int8.s0.wrong_logits_detected
 # ---- host: custom spec (batch 2, 160x96, channels and classes not multiples of 16) ---------
 m1c_int8_library(m1c_custom_i8_ext WEIGHTS ${M1C_FIXTURES}/custom_fused.pth.tar
                  SPEC ${M1C_FIXTURES}/custom.json INPUT_SIZE 160x96 BATCH 2 TARGET host
-                 WEIGHTS_MODE external CALIBRATION random:8)
+                 WEIGHTS_MODE external CALIBRATION random:8
+                 SAVE_CALIBRATION ${M1C_I8_DIR}/custom_random8.json)
 m1c_c_program(run_model_custom_i8_ext run_model.c m1c_custom_i8_ext)
 target_compile_definitions(run_model_custom_i8_ext PRIVATE M1C_EXTERNAL)
 add_test(NAME int8.custom.external_weights
@@ -77,7 +81,7 @@ set_tests_properties(int8.custom.external_weights PROPERTIES FIXTURES_SETUP m1c_
 # quantization as the AVX-512 VNNI library, so the same logits.
 m1c_int8_library(m1c_custom_i8_avx2 WEIGHTS ${M1C_FIXTURES}/custom_fused.pth.tar
                  SPEC ${M1C_FIXTURES}/custom.json INPUT_SIZE 160x96 BATCH 2
-                 TARGET x86-64-linux-avx2-fma CALIBRATION random:8)
+                 TARGET x86-64-linux-avx2-fma CALIBRATION ${M1C_I8_DIR}/custom_random8.json)
 m1c_c_program(run_model_custom_i8_avx2 run_model.c m1c_custom_i8_avx2)
 add_test(NAME int8.custom.avx2_matches_avx512
          COMMAND run_model_custom_i8_avx2 ${M1C_FIXTURES}/custom_input.npy
@@ -86,7 +90,7 @@ set_tests_properties(int8.custom.avx2_matches_avx512 PROPERTIES FIXTURES_REQUIRE
 
 # ---- host: firmware ---------------------------------------------------------------------------
 m1c_int8_library(m1c_s0_i8_fw WEIGHTS ${M1C_FIXTURES}/s0_fused.pth.tar VARIANT s0 TARGET host
-                 FIRMWARE CALIBRATION random:8)
+                 FIRMWARE CALIBRATION ${M1C_I8_DIR}/s0_random8.json)
 m1c_firmware_checks(firmware_checks_s0_i8 m1c_s0_i8_fw)
 # Against the threaded int8 library's logits: the same integers, the same float epilogue.
 add_test(NAME int8.s0.firmware.checks
@@ -106,7 +110,7 @@ if(M1C_AARCH64_CC AND M1C_QEMU_AARCH64)
     string(REGEX REPLACE "_nodot$" "" v ${c})
     set(lib m1c_${c}_i8_arm)
     m1c_int8_library(${lib} WEIGHTS ${M1C_FIXTURES}/${v}_fused.pth.tar VARIANT ${v}
-                     TARGET ${m1c_i8_arm_target_${c}} CALIBRATION random:8)
+                     TARGET ${m1c_i8_arm_target_${c}} CALIBRATION ${M1C_I8_DIR}/${v}_random8.json)
     set(exe ${CMAKE_CURRENT_BINARY_DIR}/run_model_${c}_i8_arm)
     add_custom_command(OUTPUT ${exe}
       COMMAND ${M1C_AARCH64_CC} -std=c99 -O2 -Wall -Wextra -pedantic -Werror

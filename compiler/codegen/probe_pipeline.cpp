@@ -56,6 +56,9 @@ ProbePipeline::ProbePipeline(const Graph &fused, const InputShape &shape)
         const Value &v = fused.values.at(op.output);
         Halide::Func tap(L.out.name() + "_probe");
         tap(p.c, p.x, p.y, p.n) = real_value(p, L, v);
+        // Constant bounds: with 40+ outputs of unknown size, Halide's loop partitioning
+        // and LLVM took minutes on symbolic bounds; known shapes make it seconds.
+        tap.bound(p.c, 0, v.c).bound(p.x, 0, v.w).bound(p.y, 0, v.h).bound(p.n, 0, v.n);
         tap.vectorize(p.c, 8, Halide::TailStrategy::GuardWithIf);
         m.taps.push_back(tap);
         m.dims.push_back({v.c, v.w, v.h, v.n});
@@ -70,6 +73,7 @@ ProbePipeline::ProbePipeline(const Graph &fused, const InputShape &shape)
         const QuantParams &q = *fused.ops.back().as<LinearAttrs>().pooled_quant;
         pooled(p.c, p.n) = (Halide::cast<float>(h.pooled(p.c, p.n)) - float(q.zero_point + p.act_offset)) * q.scale;
     }
+    pooled.bound(p.c, 0, h.features).bound(p.n, 0, h.batch);
     m.taps.push_back(pooled);
     m.dims.push_back({h.features, h.batch, 1, 1});
     m.names.push_back(h.name + ".pooled");
