@@ -59,7 +59,7 @@ std::string schedule_head_int8(const codegen::LoweredPipeline &p, codegen::Lower
     Halide::Stage l = h.linear.update();
     Var ko("ko"), ku("ku"), kv("kv");
     l.split(p.k, ko, kv, lanes * unroll, Halide::TailStrategy::RoundUp)
-        .split(kv, ku, kv, lanes, Halide::TailStrategy::RoundUp)
+        .split(kv, ku, kv, lanes, Halide::TailStrategy::GuardWithIf)
         .reorder(h.rf.x, kv, ku, h.rf.y, ko, p.n)
         .atomic()
         .vectorize(h.rf.x)
