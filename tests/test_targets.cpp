@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "codegen/cpu_features.h"
 #include "codegen/isa_check.h"
+#include "codegen/target_list.h"
 #include "codegen/targets.h"
+#include "core/error.h"
 #include "test_helpers.h"
 
 using m1c::codegen::CpuFeatures;
@@ -129,3 +132,46 @@ TEST(HostTarget, ScanFindsRegistersTheCpuMightLack) {
     EXPECT_EQ(flagged, !(cpu.avx512f && cpu.os_avx512));
 }
 
+TEST(TargetList, PresetsAndListsParseAndBadListsAreRefused) {
+    using m1c::codegen::parse_target_list;
+    const auto all = parse_target_list("x86-64-all", false);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_TRUE(all[0].has_feature(T::AVX512_Skylake));
+    EXPECT_TRUE(all[1].has_feature(T::AVX2) && !all[1].has_feature(T::AVX512));
+    EXPECT_EQ(all[2], T("x86-64-linux-sse41"));
+    EXPECT_EQ(parse_target_list("arm64-all", false).size(), 2u);
+    EXPECT_EQ(parse_target_list("x86-64-linux-avx2-fma", false).size(), 1u);
+    struct Case {
+        std::string text, expected;
+    };
+    const Case bad[] = {
+        {"x86-64-linux-avx2-fma,arm-64-linux", "another architecture or OS"},
+        {"x86-64-linux-avx2-fma,x86-64-osx", "another architecture or OS"},
+        {"host,x86-64-linux", "\"host\" cannot be part of a list"},
+        {"x86-64-linux,x86-64-linux", "appears twice"},
+        {"x86-64-linux-avx2,", "an empty entry"},
+        {"x86-64-linux,nonsense", "unknown target \"nonsense\""},
+    };
+    for (const Case &c : bad) {
+        try {
+            parse_target_list(c.text, false);
+            ADD_FAILURE() << c.text << " was accepted";
+        } catch (const m1c::Error &e) {
+            EXPECT_NE(std::string(e.what()).find(c.expected), std::string::npos) << c.text << ": " << e.what();
+        }
+    }
+}
+
+TEST(TargetList, CliRefusesListsWithFirmwareAndBadLists) {
+    const auto dir = m1c::test::fresh_dir("test_targets", "cli_lists");
+    const std::string model = "compile --spec " + m1c::test::fixture("custom.json") + " --weights " +
+                              m1c::test::fixture("custom.pth.tar") + " --input-size 64x64 --name x --out-dir " +
+                              dir.string();
+    auto r = m1c::test::run_m1c(model + " --target x86-64-all --firmware");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("--firmware takes one target"), std::string::npos) << r.output;
+    r = m1c::test::run_m1c(model + " --target x86-64-linux,arm-64-linux");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("another architecture or OS"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "libx.a"));
+}
