@@ -53,3 +53,33 @@ if(M1C_QEMU_X86_64)
 else()
   message(STATUS "dispatch tests: qemu-x86_64 missing; the emulated-CPU runs are skipped")
 endif()
+
+# ARM64 (arm64-all): dot products + fp16, or plain ARMv8, under qemu-aarch64 as a CPU with them
+# (-cpu max) and an ARMv8.0 core without (-cpu cortex-a53). Halide 14's runtime cannot tell
+# them apart; N.h checks the kernel's HWCAP bits (c_header.cpp).
+find_program(M1C_AARCH64_CC aarch64-linux-gnu-gcc)
+find_program(M1C_QEMU_AARCH64 qemu-aarch64)
+if(M1C_AARCH64_CC AND M1C_QEMU_AARCH64)
+  set(lib m1c_custom_multi_arm)
+  m1c_fixture_library(${lib} WEIGHTS ${M1C_FIXTURES}/custom.pth.tar
+                      SPEC ${M1C_FIXTURES}/custom.json INPUT_SIZE 160x96 BATCH 2 TARGET arm64-all)
+  set(exe ${CMAKE_CURRENT_BINARY_DIR}/run_model_custom_multi_arm)
+  add_custom_command(OUTPUT ${exe}
+    COMMAND ${M1C_AARCH64_CC} -std=c99 -O2 -Wall -Wextra -pedantic -Werror
+            -D_POSIX_C_SOURCE=200112L "-DM1C_HEADER=\"${lib}.h\"" -DM1C_NAME=${lib}
+            -I${M1C_C_DIR} -I${M1C_LIB_DIR}/${lib}
+            ${M1C_C_DIR}/run_model.c ${M1C_LIB_DIR}/${lib}/lib${lib}.a -lpthread -ldl -lm -o ${exe}
+    DEPENDS ${M1C_C_DIR}/run_model.c ${M1C_C_DIR}/npy.h
+            ${M1C_LIB_DIR}/${lib}/lib${lib}.a ${M1C_LIB_DIR}/${lib}/${lib}.h
+    COMMENT "Cross-linking run_model for ${lib} (aarch64-linux-gnu-gcc)"
+    VERBATIM)
+  add_custom_target(run_model_custom_multi_arm_link ALL DEPENDS ${exe})
+  add_dependencies(run_model_custom_multi_arm_link ${lib}_m1c)
+  add_test(NAME dispatch.custom.arm64_qemu_max
+           COMMAND ${M1C_QEMU_AARCH64} -cpu max -L ${M1C_AARCH64_SYSROOT} ${exe} ${m1c_custom_io}
+                   --expect-target arm_dot_prod)
+  add_test(NAME dispatch.custom.arm64_qemu_cortex_a53
+           COMMAND ${M1C_QEMU_AARCH64} -cpu cortex-a53 -L ${M1C_AARCH64_SYSROOT} ${exe} ${m1c_custom_io}
+                   --expect-target arm-64-linux-user_context)
+  set_tests_properties(dispatch.custom.arm64_qemu_max dispatch.custom.arm64_qemu_cortex_a53 PROPERTIES TIMEOUT 600)
+endif()

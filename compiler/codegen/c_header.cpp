@@ -241,7 +241,7 @@ static inline void @N@_set_num_threads(int n) {
 
 static inline const char *@N@_last_error(void) { return @N@_m1c_error; }
 @INIT_FN@
-static inline int @N@_run(const float *input, float *logits) {
+@CAN_USE_FN@static inline int @N@_run(const float *input, float *logits) {
     static const int32_t in_extents[4] = {@N@_INPUT_W, @N@_INPUT_H, @N@_INPUT_C, @N@_INPUT_N};
     static const int32_t out_extents[2] = {@N@_NUM_CLASSES, @N@_INPUT_N};
     m1c_halide_dimension_t in_dim[4], out_dim[2];
@@ -258,7 +258,7 @@ static inline int @N@_run(const float *input, float *logits) {
     ctx.message[0] = '\0';
     halide_set_error_handler(m1c_on_halide_error);
     halide_set_num_threads(m1c_resolve_threads(@N@_m1c_threads));
-    status = @N@_halide(&ctx, &in_buf,@WEIGHTS_PASS@ &out_buf);
+@CAN_USE_INSTALL@    status = @N@_halide(&ctx, &in_buf,@WEIGHTS_PASS@ &out_buf);
     if (status != 0) {
         m1c_copy_error(@N@_m1c_error, ctx.message[0] ? ctx.message : "@N@_run: Halide pipeline failed");
         return @N@_ERR_RUNTIME;
@@ -565,6 +565,29 @@ bool valid_library_name(const std::string &name) {
 // N_selected_target(): which target's pipeline N_run uses on this CPU, decided as Halide's
 // dispatcher decides (the first whose features halide_can_use_target_features accepts, else
 // the last). Appended after the body (before the closing extern "C" / #endif).
+// ARM64 Linux/Android multi-target libraries: Halide 14's runtime does not know whether the
+// CPU has dot products or fp16 arithmetic (it lets every target through), so N.h installs a
+// check of the kernel's HWCAP bits in front of Halide's default one (process-wide, and only
+// ever narrower than the default).
+static std::string arm_can_use_fn(const HeaderInfo &h) {
+    std::ostringstream o;
+    o << "/* Halide 14's runtime cannot tell ARM64 CPUs apart: which targets this one can run,\n"
+         " * from the kernel's HWCAP bits (asimddp: dot products; fphp + asimdhp: fp16). */\n"
+         "#include <sys/auxv.h>\n"
+         "int halide_default_can_use_target_features(int count, const uint64_t *features);\n"
+         "typedef int (*m1c_can_use_target_features_t)(int count, const uint64_t *features);\n"
+         "m1c_can_use_target_features_t halide_set_custom_can_use_target_features(m1c_can_use_target_features_t f);\n"
+         "static int @N@_m1c_can_use(int count, const uint64_t *features) {\n"
+         "    const unsigned long hw = getauxval(AT_HWCAP);\n"
+      << "    if (count > " << h.arm_dot_prod_bit / 64 << " && ((features[" << h.arm_dot_prod_bit / 64 << "] >> "
+      << h.arm_dot_prod_bit % 64 << ") & 1u) && !(hw & (1ul << 20))) return 0;\n"
+      << "    if (count > " << h.arm_fp16_bit / 64 << " && ((features[" << h.arm_fp16_bit / 64 << "] >> "
+      << h.arm_fp16_bit % 64 << ") & 1u) && !((hw & (1ul << 9)) && (hw & (1ul << 10)))) return 0;\n"
+      << "    return halide_default_can_use_target_features(count, features);\n"
+         "}\n\n";
+    return o.str();
+}
+
 static std::string selected_target_fn(const HeaderInfo &h) {
     const size_t k = h.targets.size();
     const size_t w = h.target_features.empty() ? 1 : h.target_features.front().size();
@@ -591,6 +614,7 @@ static std::string selected_target_fn(const HeaderInfo &h) {
     }
     o << "    };\n"
       << "    int i;\n"
+      << (h.arm_hwcaps ? "    halide_set_custom_can_use_target_features(@N@_m1c_can_use);\n" : "")
       << "    for (i = 0; i + 1 < " << k << "; ++i)\n"
       << "        if (halide_can_use_target_features(" << w << ", features[i])) return targets[i];\n"
       << "    return targets[" << k - 1 << "];\n"
@@ -658,7 +682,12 @@ std::string c_header_text(const HeaderInfo &h) {
                                 "@WEIGHTS_CHECK@", "@WEIGHTS_PASS@"})
             replace_all(body, key, "");
     }
-    if (!h.firmware) replace_all(body, "@SELECTED_TARGET@", h.targets.empty() ? "" : selected_target_fn(h));
+    if (!h.firmware) {
+        replace_all(body, "@SELECTED_TARGET@", h.targets.empty() ? "" : selected_target_fn(h));
+        replace_all(body, "@CAN_USE_FN@", h.arm_hwcaps ? arm_can_use_fn(h) : "");
+        replace_all(body, "@CAN_USE_INSTALL@",
+                    h.arm_hwcaps ? "    halide_set_custom_can_use_target_features(@N@_m1c_can_use);\n" : "");
+    }
     text += body;
     if (h.firmware) replace_all(text, "@N@_run: @N@_init", "@N@_run_in: @N@_init");
     replace_all(text, "@N@_halide", h.pipeline_fn);

@@ -18,6 +18,10 @@ struct HeaderInfo {
     // halide_can_use_target_features (N_selected_target; target_list.h).
     std::vector<std::string> targets;
     std::vector<std::vector<uint64_t>> target_features;
+    // ARM64 Linux/Android with several targets: N.h checks HWCAP for these feature bits
+    // (Halide's runtime does not), see c_header.cpp.
+    bool arm_hwcaps = false;
+    int arm_dot_prod_bit = 0, arm_fp16_bit = 0;
     int batch = 1, height = 224, width = 224, classes = 1000;
     bool external_weights = false;
     int64_t weight_floats = 0;          // external: payload floats

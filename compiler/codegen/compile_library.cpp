@@ -214,6 +214,10 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
         h.targets.push_back(t.to_string());
         h.target_features.push_back(codegen::target_feature_words(t));
     }
+    h.arm_hwcaps = multi && target.arch == Halide::Target::ARM &&
+                   (target.os == Halide::Target::Linux || target.os == Halide::Target::Android);
+    h.arm_dot_prod_bit = int(Halide::Target::ARMDotProd);
+    h.arm_fp16_bit = int(Halide::Target::ARMFp16);
     h.batch = shape.batch;
     h.height = shape.height;
     h.width = shape.width;
