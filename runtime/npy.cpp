@@ -63,6 +63,7 @@ struct DType {
     Kind kind = Kind::F32;
     int size = 4;
     bool little = true;
+    std::string descr;  // as the header says it, e.g. '<i4'
 };
 
 struct Header {
@@ -197,6 +198,7 @@ private:
             (d[1] != 'f' && d[1] != 'i' && d[1] != 'u'))
             fail("dtype '" + d + "' is not supported" + supported);
         DType t;
+        t.descr = d;
         t.little = d[0] == '<' || d[0] == '|' || (d[0] == '=' && host_is_little_endian());
         if (d[1] != 'f') {  // integers: accepted only where asked for (NpyReadOptions)
             t.kind = d[1] == 'i' ? Kind::Int : Kind::UInt;
@@ -233,7 +235,21 @@ int64_t NpyArray::numel() const {
     return n;
 }
 
-NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
+struct NpyReader::Impl {
+    std::string path;
+    NpyReadOptions options;
+    std::ifstream in;
+    DType dtype;
+    std::vector<int64_t> shape;
+    int64_t count = 0;
+    uint64_t data_offset = 0;
+    std::vector<unsigned char> raw;  // reused between reads
+};
+
+NpyReader::NpyReader(const std::string &path, const NpyReadOptions &options) : impl_(std::make_unique<Impl>()) {
+    Impl &m = *impl_;
+    m.path = path;
+    m.options = options;
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) throw Error(path + ": no such file");
@@ -241,7 +257,8 @@ NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
     const uint64_t file_size = std::filesystem::file_size(path, ec);
     if (ec) throw Error(path + ": cannot read file size: " + ec.message());
 
-    std::ifstream in(path, std::ios::binary);
+    m.in.open(path, std::ios::binary);
+    std::ifstream &in = m.in;
     if (!in) throw Error(path + ": cannot open for reading");
 
     unsigned char pre[12];
@@ -275,13 +292,12 @@ NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
     const Header h = HeaderParser(path, header_text).parse();
     const bool integer = h.dtype.kind == Kind::Int || h.dtype.kind == Kind::UInt;
     if (integer && !options.allow_integers)
-        throw Error(path + ": dtype '" + std::string(h.dtype.kind == Kind::Int ? "i" : "u") +
-                    std::to_string(h.dtype.size) +
+        throw Error(path + ": dtype '" + h.dtype.descr +
                     "' is not supported (supported: float32 '<f4'; float64 '<f8' and float16 "
                     "'<f2' are converted to float32; big-endian '>' forms too)");
 
     // Element count with overflow checks, then compare with what the file really holds
-    // before allocating anything.
+    // before anything is allocated.
     const uint64_t available = file_size - data_offset;
     uint64_t count = 1;
     bool overflow = false;
@@ -302,62 +318,92 @@ NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
     if (need < available)
         throw Error(path + ": " + std::to_string(available - need) +
                     " unexpected bytes after the data of shape " + shape_text(h.shape));
+    m.dtype = h.dtype;
+    m.shape = h.shape;
+    m.count = int64_t(count);
+    m.data_offset = data_offset;
+}
 
-    std::vector<unsigned char> raw(static_cast<size_t>(need));
-    in.seekg(std::streamoff(data_offset));
-    if (need && !in.read(reinterpret_cast<char *>(raw.data()), std::streamsize(need)))
+NpyReader::~NpyReader() = default;
+
+const std::vector<int64_t> &NpyReader::shape() const { return impl_->shape; }
+int64_t NpyReader::numel() const { return impl_->count; }
+const std::string &NpyReader::path() const { return impl_->path; }
+
+void NpyReader::read(int64_t first, int64_t count, float *dst) {
+    Impl &m = *impl_;
+    const std::string &path = m.path;
+    if (first < 0 || count < 0 || first > m.count || count > m.count - first)
+        throw Error(path + ": elements [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                    ") are outside the array's " + std::to_string(m.count));
+    if (count == 0) return;
+    const int sz = m.dtype.size;
+    const uint64_t bytes = uint64_t(count) * uint64_t(sz);
+    const DType &t = m.dtype;
+    const bool swap = t.little != host_is_little_endian();
+    // float32 in the host's byte order (the usual case) goes straight into dst.
+    const bool direct = t.kind == Kind::F32 && !swap;
+    if (!direct) m.raw.resize(static_cast<size_t>(bytes));
+    m.in.clear();
+    m.in.seekg(std::streamoff(m.data_offset + uint64_t(first) * uint64_t(sz)));
+    if (!m.in.read(direct ? reinterpret_cast<char *>(dst) : reinterpret_cast<char *>(m.raw.data()),
+                   std::streamsize(bytes)))
         throw Error(path + ": read error in .npy data");
 
-    NpyArray out;
-    out.shape = h.shape;
-    out.data.resize(static_cast<size_t>(count));
-    const bool swap = h.dtype.little != host_is_little_endian();
-    const int sz = h.dtype.size;
-    for (size_t i = 0; i < out.data.size(); ++i) {
+    const unsigned char *raw = m.raw.data();
+    for (int64_t i = 0; i < count && !direct; ++i) {
         unsigned char b[8];
-        std::memcpy(b, &raw[i * sz], sz);
+        std::memcpy(b, &raw[size_t(i) * sz], sz);
         if (swap)
             for (int k = 0; k < sz / 2; ++k) std::swap(b[k], b[sz - 1 - k]);
-        switch (h.dtype.kind) {
-            case Kind::F32: std::memcpy(&out.data[i], b, 4); break;
+        switch (t.kind) {
+            case Kind::F32: std::memcpy(&dst[i], b, 4); break;
             case Kind::F64: {
                 double v;
                 std::memcpy(&v, b, 8);
-                out.data[i] = static_cast<float>(v);
+                dst[i] = static_cast<float>(v);
                 break;
             }
             case Kind::F16: {
                 uint16_t v;
                 std::memcpy(&v, b, 2);
-                out.data[i] = half_to_float(v);
+                dst[i] = half_to_float(v);
                 break;
             }
             case Kind::Int:
             case Kind::UInt: {
                 uint64_t v = 0;
                 for (int k = sz - 1; k >= 0; --k) v = (v << 8) | b[k];
-                if (h.dtype.kind == Kind::Int && sz < 8 && (v >> (8 * sz - 1)))
+                if (t.kind == Kind::Int && sz < 8 && (v >> (8 * sz - 1)))
                     v |= ~uint64_t(0) << (8 * sz);  // sign extension
-                out.data[i] = h.dtype.kind == Kind::Int ? float(int64_t(v)) : float(v);
+                dst[i] = t.kind == Kind::Int ? float(int64_t(v)) : float(v);
                 break;
             }
         }
     }
-    if (options.require_finite) {
-        size_t bad = 0, first = 0;
-        for (size_t i = 0; i < out.data.size(); ++i)
-            if (!std::isfinite(out.data[i]) && bad++ == 0) first = i;
+    if (m.options.require_finite) {
+        int64_t bad = 0, at = 0;
+        for (int64_t i = 0; i < count; ++i)
+            if (!std::isfinite(dst[i]) && bad++ == 0) at = i;
         if (bad)
             throw Error(path + ": " + std::to_string(bad) + " non-finite value(s) (NaN or inf" +
-                        std::string(h.dtype.kind == Kind::F64 ? ", or beyond float32 range" : "") +
-                        "), first at flat index " + std::to_string(first) + " (value " +
-                        std::to_string(out.data[first]) + ")");
+                        std::string(t.kind == Kind::F64 ? ", or beyond float32 range" : "") +
+                        "), first at flat index " + std::to_string(first + at) + " (value " +
+                        std::to_string(dst[at]) + ")");
     }
+}
+
+NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
+    NpyReader reader(path, options);
+    NpyArray out;
+    out.shape = reader.shape();
+    out.data.resize(static_cast<size_t>(reader.numel()));
+    reader.read(0, reader.numel(), out.data.data());
     return out;
 }
 
-void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
-    uint64_t count = 1;
+static std::string npy_header(const std::string &path, const std::vector<int64_t> &shape, uint64_t &count) {
+    count = 1;
     for (int64_t d : shape) {
         if (d < 0) throw Error(path + ": cannot write negative shape " + shape_text(shape));
         count *= uint64_t(d);
@@ -378,33 +424,73 @@ void write_npy(const std::string &path, const std::vector<int64_t> &shape, const
     bytes += char(header.size() & 0xff);
     bytes += char(header.size() >> 8);
     bytes += header;
+    return bytes;
+}
 
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(path + ": cannot open " + tmp + " for writing");
-        out.write(bytes.data(), std::streamsize(bytes.size()));
-        if (host_is_little_endian()) {
-            out.write(reinterpret_cast<const char *>(data), std::streamsize(count * 4));
-        } else {
-            for (uint64_t i = 0; i < count; ++i) {
-                unsigned char b[4];
-                std::memcpy(b, &data[i], 4);
-                std::swap(b[0], b[3]);
-                std::swap(b[1], b[2]);
-                out.write(reinterpret_cast<const char *>(b), 4);
-            }
-        }
-        out.close();
-        if (!out) {
-            std::remove(tmp.c_str());
-            throw Error(path + ": write failed (disk full?)");
+struct NpyWriter::Impl {
+    std::string path, tmp;
+    std::ofstream out;
+    uint64_t expected = 0, written = 0;
+    bool finished = false;
+};
+
+NpyWriter::NpyWriter(const std::string &path, const std::vector<int64_t> &shape) : impl_(std::make_unique<Impl>()) {
+    Impl &m = *impl_;
+    m.path = path;
+    m.tmp = path + ".tmp";
+    const std::string header = npy_header(path, shape, m.expected);
+    m.out.open(m.tmp, std::ios::binary | std::ios::trunc);
+    if (!m.out) throw Error(path + ": cannot open " + m.tmp + " for writing");
+    m.out.write(header.data(), std::streamsize(header.size()));
+}
+
+NpyWriter::~NpyWriter() {
+    if (impl_ && !impl_->finished) {
+        impl_->out.close();
+        std::remove(impl_->tmp.c_str());
+    }
+}
+
+void NpyWriter::append(const float *data, int64_t count) {
+    Impl &m = *impl_;
+    if (m.finished) throw Error(m.path + ": append after the file was finished");
+    if (count < 0 || uint64_t(count) > m.expected - m.written)
+        throw Error(m.path + ": " + std::to_string(m.written + uint64_t(count)) +
+                    " elements written to an array of " + std::to_string(m.expected));
+    if (host_is_little_endian()) {
+        m.out.write(reinterpret_cast<const char *>(data), std::streamsize(uint64_t(count) * 4));
+    } else {
+        for (int64_t i = 0; i < count; ++i) {
+            unsigned char b[4];
+            std::memcpy(b, &data[i], 4);
+            std::swap(b[0], b[3]);
+            std::swap(b[1], b[2]);
+            m.out.write(reinterpret_cast<const char *>(b), 4);
         }
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw Error(path + ": cannot rename " + tmp + " into place");
-    }
+    m.written += uint64_t(count);
+    if (!m.out) throw Error(m.path + ": write failed (disk full?)");
+}
+
+void NpyWriter::finish() {
+    Impl &m = *impl_;
+    if (m.finished) return;
+    if (m.written != m.expected)
+        throw Error(m.path + ": only " + std::to_string(m.written) + " of " + std::to_string(m.expected) +
+                    " elements were written");
+    m.out.close();
+    if (!m.out) throw Error(m.path + ": write failed (disk full?)");
+    if (std::rename(m.tmp.c_str(), m.path.c_str()) != 0)
+        throw Error(m.path + ": cannot rename " + m.tmp + " into place");
+    m.finished = true;
+}
+
+void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
+    uint64_t count = 0;
+    npy_header(path, shape, count);  // validates the shape
+    NpyWriter writer(path, shape);
+    writer.append(data, int64_t(count));
+    writer.finish();
 }
 
 }  // namespace m1c

@@ -15,8 +15,14 @@
 //
 // Writing produces version 1.0, '<f4', C order, header padded to 64 bytes (as numpy does),
 // through a temporary file renamed into place.
+//
+// NpyReader and NpyWriter do the same a slice at a time, for arrays larger than memory
+// should hold (`m1c run` on a test set of 10,000 images): the reader checks the header and
+// the file size when it opens, then converts the elements asked for; the writer writes the
+// header first and renames the file into place only when every element has been appended.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +43,37 @@ struct NpyReadOptions {
 };
 
 NpyArray read_npy(const std::string &path, const NpyReadOptions &options = {});
+
+// Reads a .npy a slice at a time: the checks of read_npy on open (header, dtype, size), the
+// conversion and the finiteness check (errors name the flat index) per read.
+class NpyReader {
+public:
+    explicit NpyReader(const std::string &path, const NpyReadOptions &options = {});
+    ~NpyReader();
+    const std::vector<int64_t> &shape() const;
+    int64_t numel() const;
+    const std::string &path() const;
+    // Elements [first, first + count) in C order, converted to float32, into `dst`.
+    void read(int64_t first, int64_t count, float *dst);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Writes a float32 .npy of `shape` as it is appended, into PATH.tmp; finish() checks that
+// every element came and renames it to PATH. Destroyed unfinished, it removes PATH.tmp.
+class NpyWriter {
+public:
+    NpyWriter(const std::string &path, const std::vector<int64_t> &shape);
+    ~NpyWriter();
+    void append(const float *data, int64_t count);
+    void finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // Writes `product(shape)` floats from `data` (C order).
 void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data);

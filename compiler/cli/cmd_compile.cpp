@@ -7,6 +7,7 @@
 #include "cli/schedule_options.h"
 #include "codegen/c_header.h"
 #include "codegen/codegen.h"
+#include "codegen/target_list.h"
 #include "codegen/targets.h"
 #include "core/error.h"
 #include "passes/pipeline.h"
@@ -39,7 +40,7 @@ void run(const CompileCmdOptions &o) {
     if (options.weights_f16 && options.external_weights)
         throw Error("--weights-dtype f16 needs --weights-mode embedded");
     // Fail on a bad target or name before loading anything.
-    codegen::parse_target(options.target);
+    codegen::parse_target_list(options.target, /*int8=*/false);
     if (!codegen::valid_library_name(options.name))
         throw Error("--name \"" + options.name + "\": the library name must be a C identifier");
     const InputShape shape = o.model.input_shape();
@@ -57,7 +58,9 @@ void setup(CLI::App &app) {
     add_model_options(cmd, options->model, /*weights_required=*/true);
     add_input_shape_options(cmd, options->model);
     cmd->add_option("--target,-t", options->target,
-                    std::string("Halide target string or host, e.g. ") + codegen::target_examples())
+                    std::string("Halide target string or host, e.g. ") + codegen::target_examples() +
+                        "; or a list a,b,c (most specific first, baseline last) compiled into one library "
+                        "that picks at run time, or a preset: x86-64-all, arm64-all")
         ->capture_default_str();
     cmd->add_option("--name,-n", options->name,
                     "library name N (a C identifier): libN.a, N.h, N.json, N_run()")

@@ -13,7 +13,15 @@ struct HeaderInfo {
     std::string name;            // N
     std::string pipeline_fn;     // the Halide function in libN.a
     std::string description;     // e.g. "MobileOne s0 (built-in variant s0)"
-    std::string target;          // Halide target string
+    std::string target;          // Halide target string (a multi-target library: the list)
+    // Every target of the library, most specific first, with its feature words for
+    // halide_can_use_target_features (N_selected_target; target_list.h).
+    std::vector<std::string> targets;
+    std::vector<std::vector<uint64_t>> target_features;
+    // ARM64 Linux/Android with several targets: N.h checks HWCAP for these feature bits
+    // (Halide's runtime does not), see c_header.cpp.
+    bool arm_hwcaps = false;
+    int arm_dot_prod_bit = 0, arm_fp16_bit = 0;
     int batch = 1, height = 224, width = 224, classes = 1000;
     bool external_weights = false;
     int64_t weight_floats = 0;          // external: payload floats

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iomanip>
 #include <optional>
+#include <sstream>
 #include <unistd.h>
 
 #include "codegen/c_header.h"
@@ -16,6 +17,7 @@
 #include "codegen/manifest.h"
 #include "codegen/object_sizes.h"
 #include "codegen/sha256.h"
+#include "codegen/target_list.h"
 #include "codegen/targets.h"
 #include "core/error.h"
 #include "passes/pipeline.h"
@@ -85,9 +87,19 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     if (options.weights_f16 && options.external_weights)
         throw Error("--weights-dtype f16 needs --weights-mode embedded");
     const bool int8 = codegen::is_int8_graph(fused);
-    Halide::Target target = codegen::parse_target(options.target, int8);
-    if (options.firmware) target = codegen::firmware_target(target);
-    target = target.with_feature(Halide::Target::UserContext);
+    // One target, or several in one library dispatching at run time (target_list.h).
+    std::vector<Halide::Target> targets = codegen::parse_target_list(options.target, int8);
+    const bool multi = targets.size() > 1;
+    if (multi && options.firmware)
+        throw Error("--firmware takes one target (a firmware library is built for one known CPU), not \"" +
+                    options.target + "\"");
+    if (multi && int8)
+        throw Error("--precision int8 takes one target for now, not \"" + options.target + "\"");
+    for (Halide::Target &t : targets) {
+        if (options.firmware) t = codegen::firmware_target(t);
+        t = t.with_feature(Halide::Target::UserContext);
+    }
+    const Halide::Target target = targets.front();
     check_codegen_form(fused);
 
     const auto t_lower = std::chrono::steady_clock::now();
@@ -138,7 +150,8 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     const fs::path &tmp = cleanup.tmp;
 
     const std::string fn = name + "_halide";
-    const std::string target_str = target.to_string();
+    std::string target_str;
+    for (const Halide::Target &t : targets) target_str += (target_str.empty() ? "" : ",") + t.to_string();
     log << "m1c: compiling for " << target_str << " ..." << std::flush;
     const auto t_compile = std::chrono::steady_clock::now();
     try {
@@ -147,6 +160,25 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
             Halide::Module module = Halide::Pipeline(p.output).compile_to_module(p.arguments(), fn, target);
             codegen::check_single_threaded(module);
             module.compile({{Halide::OutputFileType::static_library, (tmp / ("lib" + name + ".a")).string()}});
+        } else if (multi) {
+            // Each target lowered and scheduled on its own (schedules are per target), the
+            // first with `p`; Halide adds the dispatcher `fn` and one runtime.
+            auto module_for = [&](const std::string &sub_fn, const Halide::Target &t) {
+                if (t.without_feature(Halide::Target::NoRuntime) == targets.front()) return Halide::Pipeline(p.output).compile_to_module(p.arguments(), sub_fn, t);
+                codegen::LoweredPipeline q = codegen::lower_any(
+                    fused, shape, options.external_weights,
+                    options.weights_f16 ? codegen::WeightsDType::F16 : codegen::WeightsDType::F32, t);
+                if (q.weights.payload() != p.weights.payload())
+                    throw Error("internal error: the external weights of " + t.to_string() + " differ from " +
+                                target.to_string() + "'s; a multi-target library needs one weights file");
+                std::ostringstream sub_log;
+                const schedules::ScheduleReport r = codegen::apply_schedule(q, t, options.schedule, sub_log);
+                log << "\nm1c:   " << t.to_string() << ": schedule " << r.name << std::flush;
+                return Halide::Pipeline(q.output).compile_to_module(q.arguments(), sub_fn, t);
+            };
+            Halide::compile_multitarget(fn, {{Halide::OutputFileType::static_library, (tmp / ("lib" + name + ".a")).string()}},
+                                        targets, {}, module_for);
+            log << "\nm1c: " << targets.size() << " targets compiled in";
         } else {
             Halide::Pipeline(p.output)
                 .compile_to_static_library((tmp / ("lib" + name)).string(), p.arguments(), fn, target);
@@ -178,6 +210,14 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     h.pipeline_fn = fn;
     h.description = describe(model);
     h.target = target_str;
+    for (const Halide::Target &t : targets) {
+        h.targets.push_back(t.to_string());
+        h.target_features.push_back(codegen::target_feature_words(t));
+    }
+    h.arm_hwcaps = multi && target.arch == Halide::Target::ARM &&
+                   (target.os == Halide::Target::Linux || target.os == Halide::Target::Android);
+    h.arm_dot_prod_bit = int(Halide::Target::ARMDotProd);
+    h.arm_fp16_bit = int(Halide::Target::ARMFp16);
     h.batch = shape.batch;
     h.height = shape.height;
     h.width = shape.width;
@@ -195,6 +235,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     info.name = name;
     info.pipeline_fn = fn;
     info.target = target_str;
+    for (const Halide::Target &t : targets) info.targets.push_back(t.to_string());
     info.target_requested = options.target;
     info.checkpoint_sha256 = sha256_file(model.weights_path);
     info.schedule_name = report.name;

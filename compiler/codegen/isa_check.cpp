@@ -6,12 +6,9 @@
 #include <llvm-c/Disassembler.h>
 #include <llvm-c/Target.h>
 
+#include "codegen/cpu_features.h"
 #include "codegen/object_sizes.h"
 #include "core/error.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 
 namespace m1c::codegen {
 
@@ -76,6 +73,14 @@ std::string x86_class(const Parsed &p) {
     if (m == "vpmaddwd" || m == "vpmaddubsw" || m == "pmaddwd" || m == "pmaddubsw") return m;
     if (m.rfind("vfmadd", 0) == 0 && ends_with(m, "ps")) return "vfmadd*ps";
     if (is_avx512_fp16(m)) return "avx512-fp16";
+    if (m == "vdpbf16ps" || m == "vcvtne2ps2bf16" || m == "vcvtneps2bf16") return "avx512-bf16";
+    return "";
+}
+
+// The widest vector registers an x86 instruction names (counted apart from its class).
+std::string x86_register_class(const Parsed &p) {
+    if (p.operands.find("%zmm") != std::string::npos) return "zmm registers (AVX-512)";
+    if (p.operands.find("%ymm") != std::string::npos) return "ymm registers (AVX)";
     return "";
 }
 
@@ -86,17 +91,6 @@ std::string arm_class(const Parsed &p) {
         m == "umull2" || m == "umlal" || m == "umlal2")
         return "smull/smlal (widening multiply)";
     return "";
-}
-
-bool cpu_has(int leaf, int sub, int reg, int bit) {
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned r[4] = {0, 0, 0, 0};
-    if (!__get_cpuid_count(unsigned(leaf), unsigned(sub), &r[0], &r[1], &r[2], &r[3])) return false;
-    return (r[reg] >> bit) & 1;
-#else
-    (void)leaf, (void)sub, (void)reg, (void)bit;
-    return false;
-#endif
 }
 
 }  // namespace
@@ -128,6 +122,8 @@ IsaReport scan_static_library(const std::string &path, const Halide::Target &tar
                 if (!cls.empty()) {
                     if (report.counts[cls]++ == 0) report.examples[cls] = text;
                 }
+                const std::string regs = x86 ? x86_register_class(p) : "";
+                if (!regs.empty() && report.counts[regs]++ == 0) report.examples[regs] = text;
             }
             bytes += n;
             left -= n;
@@ -142,10 +138,15 @@ IsaReport scan_static_library(const std::string &path, const Halide::Target &tar
 std::vector<std::string> instructions_this_cpu_lacks(const IsaReport &report) {
     std::vector<std::string> lacking;
     if (!report.scanned) return lacking;
-    const bool fp16 = cpu_has(7, 0, 3, 23);     // CPUID.(7,0):EDX[23] AVX512-FP16
-    const bool avx_vnni = cpu_has(7, 1, 0, 4);  // CPUID.(7,1):EAX[4] AVX-VNNI
+    const CpuFeatures cpu = this_cpu_features();
     for (const auto &[cls, n] : report.counts) {
-        const bool bad = (cls == "avx512-fp16" && !fp16) || (cls.find("AVX-VNNI") != std::string::npos && !avx_vnni);
+        const bool bad = (cls == "avx512-fp16" && !cpu.avx512_fp16) ||
+                         (cls == "avx512-bf16" && !cpu.avx512_bf16) ||
+                         (cls.find("AVX-VNNI") != std::string::npos && !cpu.avx_vnni) ||
+                         (cls.rfind("vpdp", 0) == 0 && cls.find("AVX-VNNI") == std::string::npos &&
+                          !cpu.avx512_vnni) ||
+                         (cls == "zmm registers (AVX-512)" && !(cpu.avx512f && cpu.os_avx512)) ||
+                         (cls == "ymm registers (AVX)" && !(cpu.avx && cpu.os_avx));
         if (bad) lacking.push_back(cls + " (" + std::to_string(n) + ", e.g. " + report.examples.at(cls) + ")");
     }
     return lacking;

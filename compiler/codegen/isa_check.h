@@ -18,8 +18,9 @@ struct IsaReport {
     bool scanned = false;        // false: not an ELF archive, or an architecture not read
     int64_t instructions = 0;
     // Instruction classes of interest -> count: "vpdpbusd zmm", "vpdpbusd (VEX, AVX-VNNI)",
-    // "vpmaddwd", "vpmaddubsw", "vfmadd*ps", "avx512-fp16"; "sdot", "udot",
-    // "smull/smlal", "fmla".
+    // "vpmaddwd", "vpmaddubsw", "vfmadd*ps", "avx512-fp16", "avx512-bf16"; "sdot", "udot",
+    // "smull/smlal", "fmla". Apart from those (an instruction may count in both), x86
+    // instructions naming the widest registers: "zmm registers (AVX-512)", "ymm registers (AVX)".
     std::map<std::string, int64_t> counts;
     // Per class, one example instruction as disassembled.
     std::map<std::string, std::string> examples;
@@ -29,7 +30,8 @@ struct IsaReport {
 // or AArch64). Throws m1c::Error if it cannot be read.
 IsaReport scan_static_library(const std::string &path, const Halide::Target &target);
 
-// The instruction classes of `report` that this machine's CPU lacks (AVX512-FP16, AVX-VNNI),
+// The instruction classes of `report` that this machine's CPU lacks (AVX512-FP16, -BF16,
+// -VNNI, AVX-VNNI, any AVX-512 or AVX register; cpu_features.h),
 // with an example each; empty when the code can run here (or was not scanned).
 std::vector<std::string> instructions_this_cpu_lacks(const IsaReport &report);
 

@@ -20,6 +20,7 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
     j["spec_origin"] = model.spec_origin;
     j["target"] = info.target;
     j["target_requested"] = info.target_requested;
+    j["targets"] = info.targets;  // run-time dispatch: the first the CPU supports runs
     j["function"] = info.pipeline_fn;
     j["input"] = {{"shape", {p.shape.batch, 3, p.shape.height, p.shape.width}},
                   {"layout", "NCHW"},

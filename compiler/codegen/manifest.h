@@ -12,6 +12,7 @@ namespace m1c::codegen {
 
 struct ManifestInfo {
     std::string name, pipeline_fn, target, target_requested;
+    std::vector<std::string> targets;   // one, or the list of a multi-target library
     std::string checkpoint_sha256;
     std::string schedule_name;
     std::vector<std::string> schedule_ops;

@@ -1,10 +1,7 @@
 #include "codegen/targets.h"
 
+#include "codegen/cpu_features.h"
 #include "core/error.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 
 namespace m1c::codegen {
 
@@ -13,31 +10,10 @@ const char *target_examples() {
            "arm-64-android, arm-64-osx, arm-64-ios";
 }
 
-namespace {
-bool cpu_has_avx512_fp16() {
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    return (d >> 23) & 1;  // CPUID.(EAX=7,ECX=0):EDX[23] AVX512-FP16
-#else
-    return false;
-#endif
-}
-bool cpu_has_avx512_vnni() {
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    return (c >> 11) & 1;  // CPUID.(EAX=7,ECX=0):ECX[11] AVX512_VNNI
-#else
-    return false;
-#endif
-}
-}  // namespace
-
 Halide::Target host_target_int8() {
     using T = Halide::Target;
     T t = host_target();
-    if (t.arch == T::X86 && t.has_feature(T::AVX512_Skylake) && cpu_has_avx512_vnni())
+    if (t.arch == T::X86 && t.has_feature(T::AVX512_Skylake) && this_cpu_features().avx512_vnni)
         t = t.with_feature(T::AVX512_Cannonlake).with_feature(T::AVX512_SapphireRapids);
     return t;
 }
@@ -48,11 +24,7 @@ Halide::Target parse_target(const std::string &text, bool int8) {
 }
 
 Halide::Target host_target() {
-    using T = Halide::Target;
-    T t = Halide::get_host_target();
-    if (t.arch == T::X86 && t.has_feature(T::AVX512_SapphireRapids) && !cpu_has_avx512_fp16())
-        t = t.without_feature(T::AVX512_SapphireRapids);
-    return t;
+    return restrict_to_cpu(Halide::get_host_target(), this_cpu_features());
 }
 
 Halide::Target parse_target(const std::string &text) {

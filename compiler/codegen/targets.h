@@ -11,9 +11,10 @@ namespace m1c::codegen {
 // Throws m1c::Error naming `text` when it is not a valid, supported target.
 Halide::Target parse_target(const std::string &text);
 
-// Halide::get_host_target(), corrected: Halide 14 reports avx512_sapphirerapids for CPUs with
-// AVX512-BF16 and then lets LLVM use AVX512-FP16 instructions (e.g. vmovw for float16 loads),
-// which such a CPU without AVX512-FP16 traps on. Without AVX512-FP16 the feature is dropped.
+// Halide::get_host_target() restricted to what cpuid/xgetbv (AArch64: HWCAP) report
+// (cpu_features.h): Halide 14 reports avx512_sapphirerapids for CPUs with AVX512-BF16 and
+// then lets LLVM use AVX512-FP16 and AVX-VNNI instructions (e.g. vmovw for float16 loads),
+// which a CPU without them (Zen 4) traps on; every other feature is checked the same way.
 Halide::Target host_target();
 
 // The host target for int8 pipelines: host_target(), plus avx512_sapphirerapids when the CPU

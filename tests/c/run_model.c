@@ -2,13 +2,15 @@
  * program would (C99, only the generated header). Built once per library with
  *   -DM1C_HEADER="name.h" -DM1C_NAME=name [-DM1C_EXTERNAL]
  * Usage: run_model input.npy logits.npy [--weights N.weights] [--repeat K] [--expect-mismatch]
- *                  [--cosine MIN] [--save out.npy]
+ *                  [--cosine MIN] [--save out.npy] [--expect-target TEXT]
  * Prints max|diff| / max|logit| and exits 1 when it exceeds 1e-4 (or on any error).
  * --cosine MIN (int8 libraries): the verdict is instead the cosine similarity of each batch
  * item's logits with the reference's, which must be at least MIN.
  * --expect-mismatch inverts the verdict (for a deliberately wrong reference): exit 0 only
  * when the run succeeded and the comparison found a difference above the tolerance.
- * --save writes the logits (N x classes) as .npy. */
+ * --save writes the logits (N x classes) as .npy.
+ * Prints the target N_run uses here (N_selected_target); --expect-target TEXT fails unless it
+ * contains TEXT (e.g. "avx2" for a multi-target library under qemu -cpu Haswell). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,7 @@ int main(int argc, char **argv) {
     double max_diff = 0, max_ref = 0, t0, ms;
     int repeat = 1, r, status, expect_mismatch = 0, within;
     double min_cosine = -1, worst_cosine = 1;
-    const char *weights_path = NULL, *save_path = NULL;
+    const char *weights_path = NULL, *save_path = NULL, *expect_target = NULL;
     if (argc < 3) {
         fprintf(stderr, "usage: %s input.npy logits.npy [--weights FILE] [--repeat K] [--expect-mismatch]\n",
                 argv[0]);
@@ -71,6 +73,8 @@ int main(int argc, char **argv) {
             min_cosine = atof(argv[++i]);
         } else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc) {
             save_path = argv[++i];
+        } else if (strcmp(argv[i], "--expect-target") == 0 && i + 1 < argc) {
+            expect_target = argv[++i];
         } else if (strcmp(argv[i], "--expect-mismatch") == 0) {
             expect_mismatch = 1;
         } else {
@@ -124,6 +128,11 @@ int main(int argc, char **argv) {
         }
     }
 #endif
+    printf("%s: selected target %s (of %d)\n", argv[0], API(_selected_target)(), (int)API(_TARGET_COUNT));
+    if (expect_target && !strstr(API(_selected_target)(), expect_target)) {
+        fprintf(stderr, "the selected target does not contain \"%s\"\n", expect_target);
+        return 1;
+    }
     logits = (float *)malloc(sizeof(float) * API(_OUTPUT_SIZE));
     t0 = now_ms();
     for (r = 0; r < repeat; ++r) {
