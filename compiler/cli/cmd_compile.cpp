@@ -44,6 +44,7 @@ void run(const CompileCmdOptions &o) {
         throw Error("--name \"" + options.name + "\": the library name must be a C identifier");
     const InputShape shape = o.model.input_shape();
     LoadedModel model = load_model(o.model.request(), std::cerr);
+    require_head(model);
     Graph graph = build_graph(model.spec, model.format, model.weights, shape);
     Graph fused = fold_and_fuse(std::move(graph));
     options.precision = apply_precision(o.precision, model, shape, fused, std::cerr);

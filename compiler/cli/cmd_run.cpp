@@ -101,6 +101,7 @@ void run(const RunOptions &o) {
     std::vector<float> input = read_input(o, shape, description);
 
     LoadedModel model = load_model(o.model.request(), std::cerr);
+    require_head(model);
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
     apply_precision(o.precision, model, shape, fused, std::cerr);
 
