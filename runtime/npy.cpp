@@ -356,7 +356,7 @@ NpyArray read_npy(const std::string &path, const NpyReadOptions &options) {
     return out;
 }
 
-void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
+std::string npy_bytes(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
     uint64_t count = 1;
     for (int64_t d : shape) {
         if (d < 0) throw Error(path + ": cannot write negative shape " + shape_text(shape));
@@ -378,23 +378,24 @@ void write_npy(const std::string &path, const std::vector<int64_t> &shape, const
     bytes += char(header.size() & 0xff);
     bytes += char(header.size() >> 8);
     bytes += header;
+    const size_t start = bytes.size();
+    bytes.resize(start + count * 4);
+    std::memcpy(&bytes[start], data, count * 4);
+    if (!host_is_little_endian())
+        for (uint64_t i = 0; i < count; ++i) {
+            std::swap(bytes[start + 4 * i], bytes[start + 4 * i + 3]);
+            std::swap(bytes[start + 4 * i + 1], bytes[start + 4 * i + 2]);
+        }
+    return bytes;
+}
 
+void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
+    const std::string bytes = npy_bytes(path, shape, data);
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw Error(path + ": cannot open " + tmp + " for writing");
         out.write(bytes.data(), std::streamsize(bytes.size()));
-        if (host_is_little_endian()) {
-            out.write(reinterpret_cast<const char *>(data), std::streamsize(count * 4));
-        } else {
-            for (uint64_t i = 0; i < count; ++i) {
-                unsigned char b[4];
-                std::memcpy(b, &data[i], 4);
-                std::swap(b[0], b[3]);
-                std::swap(b[1], b[2]);
-                out.write(reinterpret_cast<const char *>(b), 4);
-            }
-        }
         out.close();
         if (!out) {
             std::remove(tmp.c_str());

@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "cli/command.h"
+#include "cli/feature_options.h"
 #include "cli/model_options.h"
 #include "cli/precision_options.h"
 #include "cli/schedule_options.h"
@@ -20,6 +21,7 @@
 #include "image_input.h"
 #include "imagenet_labels.h"
 #include "npy.h"
+#include "npz.h"
 #include "passes/pipeline.h"
 
 namespace m1c::cli {
@@ -32,6 +34,7 @@ struct RunOptions {
     int top = 5;
     codegen::ScheduleChoice schedule;
     PrecisionOptions precision;
+    FeatureOptions features;
     const CLI::Option *input_size_opt = nullptr;
     const CLI::Option *batch_opt = nullptr;
 };
@@ -90,10 +93,47 @@ std::vector<float> read_input(const RunOptions &o, InputShape &shape, std::strin
     throw Error(o.input + ": not a .npy, PNG or JPEG file (judged by its first bytes)");
 }
 
+// A backbone build: the feature maps, saved to --output (.npz, one array per stage).
+void run_backbone(const RunOptions &o, const Graph &fused, const InputShape &shape,
+                  const std::vector<float> &input, const std::string &description) {
+    const auto t0 = std::chrono::steady_clock::now();
+    HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
+    pipeline.set_num_threads(o.threads);
+    std::vector<std::vector<float>> maps;
+    std::vector<float *> pointers;
+    for (const auto &[name, d] : pipeline.feature_shapes()) {
+        maps.emplace_back(size_t(d[0]) * d[1] * d[2] * d[3]);
+        pointers.push_back(maps.back().data());
+    }
+    pipeline.run_features(input.data(), pointers.data());
+    const auto t1 = std::chrono::steady_clock::now();
+    std::vector<NpzMember> members;
+    std::cout << "input: " << description << "\n";
+    char ms[64];
+    std::snprintf(ms, sizeof ms, "%.2f", std::chrono::duration<double, std::milli>(t1 - t0).count());
+    std::cout << "features: " << ms << " ms (JIT compile + run on the host)\n";
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const auto &[name, d] = pipeline.feature_shapes()[i];
+        members.push_back({name, {d[0], d[1], d[2], d[3]}, maps[i].data()});
+        std::cout << "  " << name << ": [" << d[0] << ", " << d[1] << ", " << d[2] << ", " << d[3]
+                  << "] (stride " << shape.height / d[2] << ")\n";
+    }
+    if (!o.output.empty()) {
+        write_npz(o.output, members);
+        std::cout << "feature maps: " << o.output << "\n";
+    }
+}
+
 void run(const RunOptions &o) {
     if (o.threads < 0 || o.threads > 1024)
         throw Error("--threads " + std::to_string(o.threads) + ": expected 0 (all cores) to 1024");
     if (o.top < 1) throw Error("--top " + std::to_string(o.top) + ": expected at least 1");
+    if (o.features.backbone()) {
+        parse_features(o.features.list);
+        if (!o.output.empty() && (o.output.size() < 4 || o.output.compare(o.output.size() - 4, 4, ".npz") != 0))
+            throw Error("--output " + o.output + ": feature maps are written as .npz (one array per stage); "
+                        "name the file *.npz");
+    }
 
     // The input first: a bad input is reported before the (slower) model load.
     InputShape shape;
@@ -101,8 +141,9 @@ void run(const RunOptions &o) {
     std::vector<float> input = read_input(o, shape, description);
 
     LoadedModel model = load_model(o.model.request(), std::cerr);
-    require_head(model);
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
+    apply_features(o.features, model, o.precision.int8(), fused);
+    if (o.features.backbone()) return run_backbone(o, fused, shape, input, description);
     apply_precision(o.precision, model, shape, fused, std::cerr);
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -162,11 +203,14 @@ void setup(CLI::App &app) {
                     "input: .npy (N x 3 x H x W float32, used as is) or PNG/JPEG image (ImageNet "
                     "preprocessing to --input-size); chosen by content")
         ->required();
-    cmd->add_option("--output,-o", o->output, "write the logits [N, classes] to this .npy file");
+    cmd->add_option("--output,-o", o->output,
+                    "write the logits [N, classes] to this .npy file (--features: the feature "
+                    "maps to this .npz, one array per stage)");
     cmd->add_option("--threads", o->threads, "worker threads (0: all cores)")->capture_default_str();
     cmd->add_option("--top", o->top, "classes to print per batch item")->capture_default_str();
     add_schedule_options(cmd, o->schedule);
     add_precision_options(cmd, o->precision);
+    add_feature_options(cmd, o->features);
     cmd->callback([o] { run(*o); });
 }
 

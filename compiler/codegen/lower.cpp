@@ -214,6 +214,12 @@ LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_wei
         current = op.output;
         p.convs.push_back(std::move(L));
     }
+    if (!g.features.empty()) {  // a backbone: feature maps, no head
+        expect(current == g.output && !p.output.defined(), "(graph)",
+               "a backbone graph must end in its last feature");
+        lower_feature_outputs(p, g);
+        return p;
+    }
     expect(current == g.output && p.output.defined(), "(graph)",
            "the graph must end in the pool+linear head");
 

@@ -78,7 +78,12 @@ struct Graph {
     std::vector<Value> values;
     std::vector<Op> ops;  // topological order
     int input = -1;       // value id of the image batch [N, 3, H, W]
-    int output = -1;      // value id of the logits [N, classes, 1, 1]
+    int output = -1;      // value id of the logits [N, classes, 1, 1] (backbones: the last feature)
+    // Backbone builds (passes/select_features.cpp): the value ids of the feature maps the
+    // pipeline returns instead of logits, and their names ("stage1".."stage4"), in order.
+    // Empty for classifiers.
+    std::vector<int> features;
+    std::vector<std::string> feature_names;
 
     int add_value(Value v);
     // Ops that read value `id`.
