@@ -45,16 +45,19 @@ struct Toolchain {
     std::string cc = "cc", runner;
 };
 
-// Compiles `v` with every feature and links tests/c/run_features.c; runs it on the reference.
+// Compiles `v` with every feature and links tests/c/run_features.c; runs it on the reference
+// hub/<ref>_feat_stage*.npy (default: v's; "custom_os8": at output stride 8).
 void compile_and_check(const std::string &v, const std::string &weights, const std::string &extra,
-                       const std::string &tag, bool firmware, const Toolchain &tc = {}) {
+                       const std::string &tag, bool firmware, const Toolchain &tc = {},
+                       std::string ref = "") {
+    if (ref.empty()) ref = v;
     const fs::path dir = test::fresh_dir("backbone", tag);
     auto r = run_m1c("compile --weights " + weights + spec_args(v) + " --features " + kAll +
                      " --input-size 256x320 --batch 2 --name " + tag + " --out-dir " + dir.string() + extra);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto manifest = test::read_json((dir / (tag + ".json")).string());
     ASSERT_EQ(manifest["features"].size(), 4u);
-    EXPECT_EQ(manifest["features"][3]["stride"], 32);
+    EXPECT_EQ(manifest["features"][3]["stride"], ref == v ? 32 : ref.find("os16") != std::string::npos ? 16 : 8);
     const std::string src = std::string(M1C_SOURCE_DIR) + "/tests/c";
     r = test::run_command(tc.cc + " -std=c99 -O1 '-DM1C_HEADER=\"" + tag + ".h\"' -DM1C_NAME=" + tag +
                           (firmware ? " -DM1C_FIRMWARE" : "") + " -I" + dir.string() + " -I" + src +
@@ -62,7 +65,7 @@ void compile_and_check(const std::string &v, const std::string &weights, const s
                           " -lpthread -ldl -lm -o " + (dir / "run").string());
     ASSERT_EQ(r.status, 0) << r.output;
     std::string refs;
-    for (int s = 1; s <= 4; ++s) refs += " " + hub(v + "_feat_stage" + std::to_string(s) + ".npy");
+    for (int s = 1; s <= 4; ++s) refs += " " + hub(ref + "_feat_stage" + std::to_string(s) + ".npy");
     r = test::run_command(tc.runner + (dir / "run").string() + " " + hub(v + "_feat_input.npy") + refs);
     EXPECT_EQ(r.status, 0) << r.output;
 }
@@ -143,6 +146,86 @@ TEST(BackboneLibrary, CustomSpecArm64LibraryUnderQemuMatchesPyTorch) {
         GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
     compile_and_check("custom", fixture("custom.pth.tar"), " --target arm-64-linux", "bb_custom_arm", false,
                       Toolchain{"aarch64-linux-gnu-gcc", "qemu-aarch64 -L /usr/aarch64-linux-gnu "});
+}
+
+// ---- --output-stride 16 | 8: dilated stages, as segmentation_models_pytorch makes them ----
+TEST(BackboneGraph, OutputStrideKeepsTheResolutionOfTheLastStages) {
+    const InputShape shape{1, 256, 320};
+    const Graph full = fold_and_fuse(build_shape_graph(*builtin_spec("s0"), WeightFormat::Fused, shape));
+    for (int os : {16, 8}) {
+        Graph g = full;
+        dilate_stages(g, os);
+        select_features(g, {3, 4});
+        EXPECT_EQ(g.values[g.features[0]].h, os == 8 ? 32 : 16);
+        EXPECT_EQ(g.values[g.features[1]].h, 256 / os);
+        EXPECT_EQ(g.values[g.features[1]].w, 320 / os);
+        for (const Op &op : g.ops)
+            if (op.name.rfind("stage4.0", 0) == 0 && op.as<Conv2dAttrs>().kernel == 3) {
+                EXPECT_EQ(op.as<Conv2dAttrs>().stride, 1);
+                EXPECT_EQ(op.as<Conv2dAttrs>().dilation, os == 16 ? 2 : 4);
+                EXPECT_EQ(op.as<Conv2dAttrs>().pad, os == 16 ? 2 : 4);
+            }
+    }
+    Graph g = full;
+    EXPECT_THROW(dilate_stages(g, 4), Error);
+}
+
+TEST(BackboneRun, CustomSpecAtOutputStride16And8MatchesPyTorchHooks) {
+    for (const std::string os : {"16", "8"}) {
+        const fs::path dir = test::fresh_dir("backbone", "run_custom_os" + os);
+        const std::string out = (dir / "f.npz").string();
+        auto r = run_m1c("run --weights " + fixture("custom.pth.tar") + spec_args("custom") + " --features " +
+                         kAll + " --output-stride " + os + " --input " + hub("custom_feat_input.npy") +
+                         " --output " + out);
+        ASSERT_EQ(r.status, 0) << r.output;
+        EXPECT_NE(r.output.find("(stride " + os + ")"), std::string::npos) << r.output;
+        r = compare_npz(out, "custom_os" + os);
+        EXPECT_EQ(r.status, 0) << os << "\n" << r.output;
+    }
+}
+
+TEST(BackboneRun, S0AtOutputStride8MatchesPyTorchHooks) {
+    const fs::path dir = test::fresh_dir("backbone", "run_s0_os8");
+    const std::string out = (dir / "f.npz").string();
+    auto r = run_m1c("run --weights " + hub("timm_s0_reparam/model.safetensors") + " --features " + kAll +
+                     " --output-stride 8 --input " + hub("s0_feat_input.npy") + " --output " + out);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = compare_npz(out, "s0_os8");
+    EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST(BackboneLibrary, CustomSpecOutputStride8HostLibraryFromCMatchesPyTorch) {
+    compile_and_check("custom", fixture("custom.pth.tar"), " --output-stride 8", "bb_custom_os8", false, {},
+                      "custom_os8");
+}
+
+TEST(BackboneLibrary, CustomSpecOutputStride16FirmwareLibraryFromCMatchesPyTorch) {
+    compile_and_check("custom", fixture("custom.pth.tar"), " --output-stride 16 --firmware", "bb_custom_os16_fw",
+                      true, {}, "custom_os16");
+}
+
+TEST(BackboneLibrary, CustomSpecOutputStride8Arm64LibraryUnderQemuMatchesPyTorch) {
+    if (test::run_command("command -v qemu-aarch64 && command -v aarch64-linux-gnu-gcc").status != 0)
+        GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
+    compile_and_check("custom", fixture("custom.pth.tar"), " --output-stride 8 --target arm-64-linux",
+                      "bb_custom_os8_arm", false,
+                      Toolchain{"aarch64-linux-gnu-gcc", "qemu-aarch64 -L /usr/aarch64-linux-gnu "}, "custom_os8");
+}
+
+TEST(BackboneCli, InspectShowsDilatedLayersAtOutputStride8) {
+    auto r = run_m1c("inspect --json --variant s0 --input-size 256x320 --features stage4 --output-stride 8");
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j["features"][0]["shape"], nlohmann::json({1, 1024, 32, 40}));
+    EXPECT_EQ(j["features"][0]["stride"], 8);
+    bool dilated4 = false;
+    for (const auto &l : j["layers"]) dilated4 |= l.value("dilation", 1) == 4;
+    EXPECT_TRUE(dilated4);
+    EXPECT_EQ(run_m1c("inspect --variant s0 --features stage4 --output-stride 4").status, 2);
+    r = run_m1c("compile --weights " + fixture("s0_fused.pth.tar") + " --output-stride 16 --name x --out-dir " +
+                std::string(M1C_BUILD_DIR) + "/backbone/never");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("--output-stride needs --features"), std::string::npos) << r.output;
 }
 
 TEST(BackboneCli, InspectListsFeatureShapes) {

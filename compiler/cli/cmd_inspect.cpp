@@ -37,6 +37,7 @@ nlohmann::json layer_json(const Graph &g, const Op &op) {
         j["kernel"] = c.kernel;
         j["stride"] = c.stride;
         j["groups"] = c.groups;
+        if (c.dilation > 1) j["dilation"] = c.dilation;
     }
     return j;
 }
@@ -93,6 +94,7 @@ void run(const InspectOptions &o) {
     Graph fused = fold_and_fuse(std::move(given));
     const bool headless = model && !model->has_head;
     if (o.features.backbone()) {
+        dilate_stages(fused, o.features.output_stride);
         select_features(fused, parse_features(o.features.list));
     } else if (headless && o.memory) {
         require_head(*model);  // the memory report compiles a classifier

@@ -9,6 +9,11 @@ void add_feature_options(CLI::App *cmd, FeatureOptions &o) {
     cmd->add_option("--features", o.list,
                     "backbone build: return these stages' feature maps (NCHW float32) instead of "
                     "logits, e.g. stage1,stage2,stage3,stage4 (strides 4, 8, 16, 32); no head");
+    cmd->add_option("--output-stride", o.output_stride,
+                    "with --features: 16 dilates stage4 (stride 1, dilation 2), 8 also stage3 "
+                    "(dilation 2, stage4 4), as segmentation models do")
+        ->check(CLI::IsMember({32, 16, 8}))
+        ->capture_default_str();
 }
 
 std::vector<int> parse_features(const std::string &list) {
@@ -34,11 +39,13 @@ std::vector<int> parse_features(const std::string &list) {
 
 void apply_features(const FeatureOptions &o, const LoadedModel &model, bool int8, Graph &fused) {
     if (!o.backbone()) {
+        if (o.output_stride != 32) throw Error("--output-stride needs --features (a backbone build)");
         require_head(model);
         return;
     }
     const std::vector<int> stages = parse_features(o.list);
     if (int8) throw Error("--features is float32 only: drop --precision int8 for a backbone build");
+    dilate_stages(fused, o.output_stride);
     select_features(fused, stages);
 }
 

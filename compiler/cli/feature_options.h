@@ -13,6 +13,7 @@ namespace m1c::cli {
 
 struct FeatureOptions {
     std::string list;  // as given; empty: a classifier build
+    int output_stride = 32;  // 16 or 8: the last stages dilated (passes: dilate_stages)
     bool backbone() const { return !list.empty(); }
 };
 
@@ -24,7 +25,7 @@ std::vector<int> parse_features(const std::string &list);
 
 // What every command does with a loaded model and its fused graph: a classifier build needs
 // the head (require_head); a backbone build is float32 only (`int8`: refused) and keeps only
-// the ops its features need (passes: select_features).
+// the ops its features need (passes: select_features), dilated for --output-stride.
 void apply_features(const FeatureOptions &options, const LoadedModel &model, bool int8, Graph &fused);
 
 }  // namespace m1c::cli

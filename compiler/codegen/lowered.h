@@ -107,6 +107,7 @@ struct LoweredConv {
     ConvKind kind = ConvKind::Dense;
     bool from_image = false;  // reads the NCHW pipeline input (the stem)
     int cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
+    int dilation = 1;  // taps dilation apart (--output-stride); float32 lowering only
     int batch = 1, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
     bool relu = false;
 

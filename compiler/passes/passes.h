@@ -27,6 +27,12 @@ void fuse_head(Graph &graph);
 // bad stage list or a graph without the stage.
 void select_features(Graph &graph, const std::vector<int> &stages);
 
+// Segmentation's output stride (as segmentation_models_pytorch makes it): 16 gives every
+// conv of stage4 stride 1, dilation 2 and padding (k / 2) * 2; 8 does that to stage3 with
+// dilation 2 and stage4 with 4. 32 changes nothing. Value shapes downstream are recomputed;
+// folded kernels are unchanged. Throws m1c::Error for another stride.
+void dilate_stages(Graph &graph, int output_stride);
+
 // int8: every value of a fused graph (codegen form) gets its 8-bit quantization from
 // `params`, keyed "input" (the image), by the name of the conv op writing the value, and
 // "<head>.pooled" (the head's pooled features). The graph then lowers as int8

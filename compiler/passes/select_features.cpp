@@ -8,17 +8,6 @@
 #include "passes/passes.h"
 
 namespace m1c {
-namespace {
-
-// 1..4 when `op_name` belongs to stageN ("stageN" or "stageN.<...>"), else 0.
-int stage_of(const std::string &op_name) {
-    if (op_name.size() < 6 || op_name.compare(0, 5, "stage") != 0) return 0;
-    const char d = op_name[5];
-    if (d < '1' || d > '4' || (op_name.size() > 6 && op_name[6] != '.')) return 0;
-    return d - '0';
-}
-
-}  // namespace
 
 void select_features(Graph &graph, const std::vector<int> &stages) {
     if (stages.empty()) throw Error("select_features: no stage requested");
@@ -26,7 +15,7 @@ void select_features(Graph &graph, const std::vector<int> &stages) {
         if (stages[i] < 1 || stages[i] > 4 || (i > 0 && stages[i] <= stages[i - 1]))
             throw Error("select_features: stages must be distinct, ascending, in 1..4");
     std::vector<int> last_op(5, -1);
-    for (size_t i = 0; i < graph.ops.size(); ++i) last_op[stage_of(graph.ops[i].name)] = int(i);
+    for (size_t i = 0; i < graph.ops.size(); ++i) last_op[stage_of_op(graph.ops[i].name)] = int(i);
     graph.features.clear();
     graph.feature_names.clear();
     for (int s : stages) {

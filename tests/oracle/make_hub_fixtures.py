@@ -13,6 +13,10 @@ Files, in DIR/hub/ (V in s0, s4, custom):
     V_headless.pth.tar, timm_V_headless.safetensors   encoders without the classifier
     V_feat_input.npy (2x3x256x320), V_feat_stage{1,2,3,4}.npy  the outputs of stage1..4
         of the authors' model (forward hooks), NCHW float32
+    V_os16_feat_stage{1..4}.npy, V_os8_feat_stage{1..4}.npy  the same at output stride 16
+        and 8, made as segmentation_models_pytorch makes them (replace_strides_with_dilation:
+        every Conv2d of stage4, for 8 also of stage3, gets stride 1, dilation d and padding
+        (k // 2) * d; d = 2, for 8: 2 in stage3 and 4 in stage4)
 The hub files hold the same weights as V.pth.tar / V_fused.pth.tar, so V_logits.npy on
 V_input.npy is their reference too.
 """
@@ -79,6 +83,28 @@ def write_hub(hub, name, sd):
     return timm_sd
 
 
+def dilate_(stage, d):
+    """segmentation_models_pytorch's replace_strides_with_dilation on one stage."""
+    for mod in stage.modules():
+        if isinstance(mod, torch.nn.Conv2d):
+            mod.stride = (1, 1)
+            mod.dilation = (d, d)
+            kh, kw = mod.kernel_size
+            mod.padding = ((kh // 2) * d, (kw // 2) * d)
+
+
+@torch.no_grad()
+def hooked_features(model, x):
+    feats = {}
+    hooks = [getattr(model, f"stage{s}").register_forward_hook(
+        lambda _m, _i, o, s=s: feats.__setitem__(s, o.numpy().astype(np.float32)))
+        for s in (1, 2, 3, 4)]
+    model(x)
+    for h in hooks:
+        h.remove()
+    return feats
+
+
 @torch.no_grad()
 def write_features(fixtures, out, name, sd):
     cfg, _ = spec_of(name)
@@ -87,16 +113,12 @@ def write_features(fixtures, out, name, sd):
     model.eval()
     g = torch.Generator().manual_seed(2024)
     x = torch.empty(FEATURE_SHAPE).normal_(0.0, 1.0, generator=g)
-    feats = {}
-    hooks = [getattr(model, f"stage{s}").register_forward_hook(
-        lambda _m, _i, o, s=s: feats.__setitem__(s, o.numpy().astype(np.float32)))
-        for s in (1, 2, 3, 4)]
-    model(x)
-    for h in hooks:
-        h.remove()
     np.save(os.path.join(out, f"{name}_feat_input.npy"), x.numpy().astype(np.float32))
-    for s, f in feats.items():
-        np.save(os.path.join(out, f"{name}_feat_stage{s}.npy"), f)
+    for tag, dilations in (("", {}), ("_os16", {4: 2}), ("_os8", {3: 2, 4: 4})):
+        for s, d in dilations.items():
+            dilate_(getattr(model, f"stage{s}"), d)
+        for s, f in hooked_features(model, x).items():
+            np.save(os.path.join(out, f"{name}{tag}_feat_stage{s}.npy"), f)
 
 
 def make(fixtures, name):
