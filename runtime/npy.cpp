@@ -390,11 +390,19 @@ std::string npy_bytes(const std::string &path, const std::vector<int64_t> &shape
 }
 
 void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
-    const std::string bytes = npy_bytes(path, shape, data);
     const std::string tmp = path + ".tmp";
     {
+        // Opened first: an unwritable path is reported before `data` is read.
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw Error(path + ": cannot open " + tmp + " for writing");
+        std::string bytes;
+        try {
+            bytes = npy_bytes(path, shape, data);
+        } catch (...) {
+            out.close();
+            std::remove(tmp.c_str());
+            throw;
+        }
         out.write(bytes.data(), std::streamsize(bytes.size()));
         out.close();
         if (!out) {
