@@ -427,6 +427,20 @@ static std::string npy_header(const std::string &path, const std::vector<int64_t
     return bytes;
 }
 
+std::string npy_bytes(const std::string &path, const std::vector<int64_t> &shape, const float *data) {
+    uint64_t count = 0;
+    std::string bytes = npy_header(path, shape, count);
+    const size_t start = bytes.size();
+    bytes.resize(start + count * 4);
+    std::memcpy(&bytes[start], data, count * 4);
+    if (!host_is_little_endian())
+        for (uint64_t i = 0; i < count; ++i) {
+            std::swap(bytes[start + 4 * i], bytes[start + 4 * i + 3]);
+            std::swap(bytes[start + 4 * i + 1], bytes[start + 4 * i + 2]);
+        }
+    return bytes;
+}
+
 struct NpyWriter::Impl {
     std::string path, tmp;
     std::ofstream out;

@@ -77,5 +77,7 @@ private:
 
 // Writes `product(shape)` floats from `data` (C order).
 void write_npy(const std::string &path, const std::vector<int64_t> &shape, const float *data);
+// The bytes write_npy writes (`path` only names the array in errors); for .npz members.
+std::string npy_bytes(const std::string &path, const std::vector<int64_t> &shape, const float *data);
 
 }  // namespace m1c

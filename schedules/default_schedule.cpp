@@ -52,7 +52,8 @@ ScheduleReport apply_default_schedule(codegen::LoweredPipeline &p, const Halide:
         }
     }
     if (cp.single_threaded) {
-        const int serialized = serialize_parallel_loops(p.output);
+        int serialized = 0;
+        for (const Halide::Func &out : p.outputs()) serialized += serialize_parallel_loops(out);
         report.ops.push_back("single-threaded: " + std::to_string(serialized) +
                              " parallel loops made serial");
     }

@@ -73,6 +73,10 @@ std::vector<std::string> apply_knobs(codegen::LoweredPipeline &p, const CpuParam
         }
         ops.push_back(L.name + ": " + line);
     }
+    if (!p.features.empty()) {  // a backbone build: feature outputs instead of the head
+        for (const std::string &line : schedule_feature_outputs(p, cp)) ops.push_back(line);
+        return ops;
+    }
     ops.push_back(p.head.name + ": " + (int8 ? schedule_head_int8(p, p.head, cp)
                                              : schedule_head(p, p.head, cp)));
     return ops;

@@ -84,17 +84,21 @@ UnitConfig repair(const LoweredPipeline &p, const TuneUnit &u, UnitConfig c, con
 }
 
 json conv_key(const LoweredConv &L) {
-    return json{{"kind", L.kind == ConvKind::Dense ? "dense" : "depthwise"},
-                {"cin", L.cin},       {"cout", L.cout},     {"kernel", L.kernel},
-                {"stride", L.stride}, {"batch", L.batch},   {"in_h", L.in_h},
-                {"in_w", L.in_w},     {"out_h", L.out_h},   {"out_w", L.out_w},
-                {"se", L.has_se},     {"relu", L.relu},     {"image", L.from_image}};
+    json key{{"kind", L.kind == ConvKind::Dense ? "dense" : "depthwise"},
+             {"cin", L.cin},       {"cout", L.cout},     {"kernel", L.kernel},
+             {"stride", L.stride}, {"batch", L.batch},   {"in_h", L.in_h},
+             {"in_w", L.in_w},     {"out_h", L.out_h},   {"out_w", L.out_w},
+             {"se", L.has_se},     {"relu", L.relu},     {"image", L.from_image}};
+    // Dilated ops (--output-stride) only: records of undilated ops keep their keys.
+    if (L.dilation > 1) key["dilation"] = L.dilation;
+    return key;
 }
 
 std::string conv_short(const LoweredConv &L) {
     std::string s = L.kind == ConvKind::Depthwise ? "dw" : (L.kernel == 1 ? "pw" : "conv");
     if (L.kernel != 1) s += std::to_string(L.kernel) + "x" + std::to_string(L.kernel);
     if (L.stride > 1) s += "/" + std::to_string(L.stride);
+    if (L.dilation > 1) s += "@d" + std::to_string(L.dilation);
     if (L.has_se) s += "+se";
     return s;
 }

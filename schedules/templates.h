@@ -93,6 +93,10 @@ std::string schedule_squeeze_excite(const codegen::LoweredPipeline &p,
 // The classes the head computes per parallel chunk (a multiple of `lanes`).
 int head_chunk(int classes, int lanes);
 
+// Backbone builds: each feature output (codegen::LoweredFeature, NCHW) at root, vectorised
+// along x, parallel over channels; its conv op stays at root. Returns one line per feature.
+std::vector<std::string> schedule_feature_outputs(codegen::LoweredPipeline &p, const CpuParams &cp);
+
 // Head: pool at root, linear vectorised over classes, chunks of classes in parallel.
 std::string schedule_head(const codegen::LoweredPipeline &p, codegen::LoweredHead &h,
                           const CpuParams &cp);

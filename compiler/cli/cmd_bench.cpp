@@ -97,6 +97,7 @@ void run(const BenchOptions &o) {
         weights_label = "RANDOM weights (no --weights; timing only)";
     } else {
         model = load_model(o.model.request(), std::cerr);
+        require_head(model);
         weights_label = model.weights_path;
     }
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));

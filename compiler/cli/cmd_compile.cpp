@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/feature_options.h"
 #include "cli/model_options.h"
 #include "cli/precision_options.h"
 #include "cli/schedule_options.h"
@@ -22,6 +23,7 @@ struct CompileCmdOptions {
     bool firmware = false;
     codegen::ScheduleChoice schedule;
     PrecisionOptions precision;
+    FeatureOptions features;
 };
 
 void run(const CompileCmdOptions &o) {
@@ -44,9 +46,11 @@ void run(const CompileCmdOptions &o) {
     if (!codegen::valid_library_name(options.name))
         throw Error("--name \"" + options.name + "\": the library name must be a C identifier");
     const InputShape shape = o.model.input_shape();
+    if (o.features.backbone()) parse_features(o.features.list);  // a bad list before loading
     LoadedModel model = load_model(o.model.request(), std::cerr);
     Graph graph = build_graph(model.spec, model.format, model.weights, shape);
     Graph fused = fold_and_fuse(std::move(graph));
+    apply_features(o.features, model, o.precision.int8(), fused);
     options.precision = apply_precision(o.precision, model, shape, fused, std::cerr);
     compile_library(model, fused, shape, options, std::cerr);
 }
@@ -82,6 +86,7 @@ void setup(CLI::App &app) {
                   "caller-owned workspace of N_WORKSPACE_BYTES planned at compile time");
     add_schedule_options(cmd, options->schedule);
     add_precision_options(cmd, options->precision);
+    add_feature_options(cmd, options->features);
     cmd->callback([options] { run(*options); });
 }
 

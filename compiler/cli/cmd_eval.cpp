@@ -70,6 +70,7 @@ void run(const EvalOptions &o) {
     InputShape shape = o.model.input_shape();
     if (shape.batch != 1) throw Error("--batch: eval runs one sample at a time; leave it at 1");
     LoadedModel model = load_model(o.model.request(), std::cerr);
+    require_head(model);
     const int classes = model.spec.num_classes;
     quant::SampleSet data = quant::load_samples(o.data, shape.height, shape.width, std::cerr);
     if (!o.labels.empty()) {

@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/feature_options.h"
 #include "cli/model_options.h"
 #include "codegen/codegen.h"
 #include "ir/graph_stats.h"
+#include "passes/passes.h"
 #include "passes/pipeline.h"
 
 namespace m1c::cli {
@@ -19,6 +21,7 @@ struct InspectOptions {
     bool train_layers = false;
     bool memory = false;         // --memory: firmware workspace plan and library sizes
     std::string target = "host"; // for --memory
+    FeatureOptions features;     // --features: the backbone's graph (no head)
 };
 
 nlohmann::json shape_json(const Value &v) { return {v.n, v.c, v.h, v.w}; }
@@ -34,6 +37,7 @@ nlohmann::json layer_json(const Graph &g, const Op &op) {
         j["kernel"] = c.kernel;
         j["stride"] = c.stride;
         j["groups"] = c.groups;
+        if (c.dilation > 1) j["dilation"] = c.dilation;
     }
     return j;
 }
@@ -88,6 +92,13 @@ void run(const InspectOptions &o) {
                       ? given
                       : build_shape_graph(spec, WeightFormat::TrainTime, shape);
     Graph fused = fold_and_fuse(std::move(given));
+    const bool headless = model && !model->has_head;
+    if (o.features.backbone()) {
+        dilate_stages(fused, o.features.output_stride);
+        select_features(fused, parse_features(o.features.list));
+    } else if (headless && o.memory) {
+        require_head(*model);  // the memory report compiles a classifier
+    }
 
     nlohmann::json report = {
         {"variant", spec.name},
@@ -98,6 +109,15 @@ void run(const InspectOptions &o) {
         {"train", totals_json(train)},
         {"fused", totals_json(fused)},
         {"layers", nlohmann::json::array()}};
+    if (headless) report["headless"] = true;
+    if (!fused.features.empty()) {
+        report["features"] = nlohmann::json::array();
+        for (size_t i = 0; i < fused.features.size(); ++i) {
+            const Value &v = fused.values[fused.features[i]];
+            report["features"].push_back({{"name", fused.feature_names[i]},
+                                          {"shape", shape_json(v)}, {"stride", shape.height / v.h}});
+        }
+    }
     const Graph &listed = o.train_layers ? train : fused;
     for (const Op &op : listed.ops) report["layers"].push_back(layer_json(listed, op));
     if (o.memory) {
@@ -110,6 +130,10 @@ void run(const InspectOptions &o) {
         std::cout << report.dump(2) << "\n";
     else
         print_table(report);
+    if (!o.json && report.contains("features"))
+        for (const auto &f : report["features"])
+            std::printf("feature %s: %s (stride %d)\n", f["name"].get<std::string>().c_str(),
+                        shape_text(f["shape"]).c_str(), f["stride"].get<int>());
     if (!o.json && o.memory) {
         const auto &m = report["memory"];
         auto num = [&](const char *key) {
@@ -141,6 +165,7 @@ void setup(CLI::App &app) {
                   "code and weight bytes of the library (compiles it; takes seconds)");
     cmd->add_option("--target,-t", options->target, "Halide target for --memory (or host)")
         ->capture_default_str();
+    add_feature_options(cmd, options->features);
     cmd->callback([options] { run(*options); });
 }
 

@@ -16,6 +16,7 @@
 #include <numeric>
 
 #include "cli/command.h"
+#include "cli/feature_options.h"
 #include "cli/model_options.h"
 #include "cli/precision_options.h"
 #include "cli/run_input.h"
@@ -24,6 +25,7 @@
 #include "core/error.h"
 #include "imagenet_labels.h"
 #include "npy.h"
+#include "npz.h"
 #include "passes/pipeline.h"
 
 namespace m1c::cli {
@@ -37,6 +39,7 @@ struct RunOptions {
     double progress = 2.0;
     codegen::ScheduleChoice schedule;
     PrecisionOptions precision;
+    FeatureOptions features;
     const CLI::Option *input_size_opt = nullptr;
     const CLI::Option *batch_opt = nullptr;
     const CLI::Option *top_opt = nullptr;
@@ -47,6 +50,7 @@ struct RunOptions {
 // the same total), while they hold 8 times the activations.
 constexpr int kDefaultBatch = 1;
 constexpr int64_t kListedWithoutTop = 16;  // images listed unless --top asks for all
+constexpr int64_t kMaxBackboneBatch = 1024;  // --features: the whole input is one batch
 
 double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -77,6 +81,40 @@ void print_top(const float *row, int classes, int k, bool imagenet) {
     }
 }
 
+// A backbone build: the feature maps of the whole input (one batch), saved to --output
+// (.npz, one array per stage).
+void run_backbone(const RunOptions &o, const Graph &fused, const InputShape &shape, RunInput &in) {
+    std::vector<float> input(size_t(shape.batch) * 3 * shape.height * shape.width);
+    in.read(0, shape.batch, input.data());
+    const std::string description = in.description();
+    const auto t0 = std::chrono::steady_clock::now();
+    HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
+    pipeline.set_num_threads(o.threads);
+    std::vector<std::vector<float>> maps;
+    std::vector<float *> pointers;
+    for (const auto &[name, d] : pipeline.feature_shapes()) {
+        maps.emplace_back(size_t(d[0]) * d[1] * d[2] * d[3]);
+        pointers.push_back(maps.back().data());
+    }
+    pipeline.run_features(input.data(), pointers.data());
+    const auto t1 = std::chrono::steady_clock::now();
+    std::vector<NpzMember> members;
+    std::cout << "input: " << description << "\n";
+    char ms[64];
+    std::snprintf(ms, sizeof ms, "%.2f", std::chrono::duration<double, std::milli>(t1 - t0).count());
+    std::cout << "features: " << ms << " ms (JIT compile + run on the host)\n";
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const auto &[name, d] = pipeline.feature_shapes()[i];
+        members.push_back({name, {d[0], d[1], d[2], d[3]}, maps[i].data()});
+        std::cout << "  " << name << ": [" << d[0] << ", " << d[1] << ", " << d[2] << ", " << d[3]
+                  << "] (stride " << shape.height / d[2] << ")\n";
+    }
+    if (!o.output.empty()) {
+        write_npz(o.output, members);
+        std::cout << "feature maps: " << o.output << "\n";
+    }
+}
+
 void run(const RunOptions &o) {
     using clock = std::chrono::steady_clock;
     if (o.threads < 0 || o.threads > 1024)
@@ -86,6 +124,12 @@ void run(const RunOptions &o) {
     const bool size_given = o.input_size_opt && o.input_size_opt->count() > 0;
     const bool batch_given = o.batch_opt && o.batch_opt->count() > 0;
     const bool top_given = o.top_opt && o.top_opt->count() > 0;
+    if (o.features.backbone()) {
+        parse_features(o.features.list);
+        if (!o.output.empty() && (o.output.size() < 4 || o.output.compare(o.output.size() - 4, 4, ".npz") != 0))
+            throw Error("--output " + o.output + ": feature maps are written as .npz (one array per stage); "
+                        "name the file *.npz");
+    }
 
     // The input first: a bad input is reported before the (slower) model load.
     const InputShape asked = o.model.input_shape();  // validates --input-size, --batch
@@ -97,9 +141,21 @@ void run(const RunOptions &o) {
     shape.height = input.height();
     shape.width = input.width();
     shape.batch = int(std::min<int64_t>(batch_given ? o.model.batch : kDefaultBatch, total));
+    if (o.features.backbone()) {
+        // Feature maps are returned whole: the input is one batch.
+        if (total > kMaxBackboneBatch)
+            throw Error(o.input + ": " + std::to_string(total) + " images; --features runs the input as one "
+                        "batch of at most " + std::to_string(kMaxBackboneBatch) + " images");
+        if (batch_given && o.model.batch != total)
+            throw Error("--batch " + std::to_string(o.model.batch) + ": --features runs the whole input as "
+                        "one batch (" + std::to_string(total) + " images)");
+        shape.batch = int(total);
+    }
 
     LoadedModel model = load_model(o.model.request(), std::cerr);
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
+    apply_features(o.features, model, o.precision.int8(), fused);
+    if (o.features.backbone()) return run_backbone(o, fused, shape, input);
     apply_precision(o.precision, model, shape, fused, std::cerr);
     // Opened before the compile, so that an unwritable --output fails fast; removed again if
     // anything fails before the last batch.
@@ -188,7 +244,9 @@ void setup(CLI::App &app) {
                     "input: .npy (N x 3 x H x W float32, any N, used as is) or PNG/JPEG image (ImageNet "
                     "preprocessing to --input-size); chosen by content")
         ->required();
-    cmd->add_option("--output,-o", o->output, "write the logits [N, classes] to this .npy file");
+    cmd->add_option("--output,-o", o->output,
+                    "write the logits [N, classes] to this .npy file (--features: the feature "
+                    "maps to this .npz, one array per stage)");
     cmd->add_option("--threads", o->threads, "worker threads (0: all cores)")->capture_default_str();
     o->top_opt = cmd->add_option("--top", o->top, "classes to print per image (given: every image is listed, "
                                                   "else only inputs of up to 16 images)")
@@ -197,6 +255,7 @@ void setup(CLI::App &app) {
         ->capture_default_str();
     add_schedule_options(cmd, o->schedule);
     add_precision_options(cmd, o->precision);
+    add_feature_options(cmd, o->features);
     cmd->callback([o] { run(*o); });
 }
 

@@ -41,6 +41,7 @@ void run(TuneCmdOptions o) {
         model.weights = random_fused_weights(model.spec);
     } else {
         model = load_model(o.model.request(), std::cerr);
+        require_head(model);
     }
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
     tune::run_tune(fused, shape, o.tune, std::cerr);

@@ -56,7 +56,10 @@ AllocationTrace trace_allocations(LoweredPipeline &p) {
     in.fill(0.0f);
     Halide::Buffer<float> weights;
     Halide::Buffer<int8_t> weights_i8;
-    Halide::Buffer<float> out(p.num_classes, s.batch);
+    // The outputs: the logits, or the feature maps of a backbone build.
+    std::vector<Halide::Buffer<>> out;
+    if (p.features.empty()) out.push_back(Halide::Buffer<float>(p.num_classes, s.batch));
+    for (const LoweredFeature &f : p.features) out.push_back(Halide::Buffer<float>(f.w, f.h, f.c, f.n));
     p.input.set(in);
     const bool external_i8 = p.weights.external() && p.weights.blob_i8_bytes() > 0;
     if (p.weights.external()) {
@@ -75,11 +78,11 @@ AllocationTrace trace_allocations(LoweredPipeline &p) {
     g_recorder = &recorder;
     std::string failure;
     try {
-        Halide::Pipeline pipeline(p.output);
+        Halide::Pipeline pipeline(p.outputs());
         pipeline.jit_handlers().custom_malloc = trace_malloc;
         pipeline.jit_handlers().custom_free = trace_free;
         pipeline.compile_jit(host_target());
-        pipeline.realize(out);
+        pipeline.realize(Halide::Realization(out));
     } catch (const Halide::Error &e) {
         failure = e.what();
     }

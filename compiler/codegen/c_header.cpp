@@ -690,6 +690,7 @@ std::string c_header_text(const HeaderInfo &h) {
     }
     text += body;
     if (h.firmware) replace_all(text, "@N@_run: @N@_init", "@N@_run_in: @N@_init");
+    text = with_feature_outputs(h, std::move(text));
     replace_all(text, "@N@_halide", h.pipeline_fn);
     replace_all(text, "@N@", h.name);
     replace_all(text, "@VERSION@", "0.1.0");

@@ -31,6 +31,13 @@ struct HeaderInfo {
     bool firmware = false;
     int64_t workspace_bytes = 0, workspace_alignment = 64, guard_bytes = 64;
     std::vector<std::pair<int64_t, int64_t>> plan;  // (offset, bytes) of each halide_malloc
+    // Backbone builds: the feature maps N_run_features returns (NCHW float32) instead of
+    // logits; empty for classifiers.
+    struct Feature {
+        std::string name;
+        int n = 1, c = 0, h = 0, w = 0;
+    };
+    std::vector<Feature> features;
 };
 
 // The layout of N.weights (external weights mode).
@@ -38,6 +45,11 @@ constexpr int kWeightsHeaderBytes = 64;
 constexpr const char kWeightsMagic[9] = "M1CWGT01";
 
 std::string c_header_text(const HeaderInfo &info);
+
+// Backbone builds (c_header_features.cpp): `text`, a header template with logits, turned
+// into N_run_features / N_run_features_in with N_NUM_FEATURES, N_feature_size(i) and the
+// shapes documented. Returns `text` unchanged when info.features is empty.
+std::string with_feature_outputs(const HeaderInfo &info, std::string text);
 
 // A C identifier usable as a library name (and prefix of every macro and function).
 bool valid_library_name(const std::string &name);

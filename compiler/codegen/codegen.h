@@ -2,6 +2,7 @@
 // scheduled from schedules/, compiled ahead of time to a static library + C header +
 // manifest, or JIT-compiled and run on the host.
 #pragma once
+#include <array>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -67,6 +68,11 @@ public:
     // input: batch x 3 x H x W floats (NCHW); logits: batch x classes floats.
     void run(const float *input_nchw, float *logits);
     std::vector<float> run(const std::vector<float> &input_nchw);
+    // Backbone builds (a graph with features): each feature map, NCHW float32, into
+    // features[i] (feature_shapes()[i] floats).
+    void run_features(const float *input_nchw, float *const *features);
+    // (name, {N, C, H, W}) per feature output; empty for classifiers.
+    const std::vector<std::pair<std::string, std::array<int, 4>>> &feature_shapes() const;
 
     const InputShape &shape() const;
     int num_classes() const;

@@ -157,7 +157,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     try {
         if (options.firmware) {
             // Lowered once, checked for threads, then compiled.
-            Halide::Module module = Halide::Pipeline(p.output).compile_to_module(p.arguments(), fn, target);
+            Halide::Module module = Halide::Pipeline(p.outputs()).compile_to_module(p.arguments(), fn, target);
             codegen::check_single_threaded(module);
             module.compile({{Halide::OutputFileType::static_library, (tmp / ("lib" + name + ".a")).string()}});
         } else if (multi) {
@@ -180,7 +180,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
                                         targets, {}, module_for);
             log << "\nm1c: " << targets.size() << " targets compiled in";
         } else {
-            Halide::Pipeline(p.output)
+            Halide::Pipeline(p.outputs())
                 .compile_to_static_library((tmp / ("lib" + name)).string(), p.arguments(), fn, target);
         }
     } catch (const Halide::Error &e) {
@@ -222,6 +222,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     h.height = shape.height;
     h.width = shape.width;
     h.classes = p.num_classes;
+    for (const codegen::LoweredFeature &f : p.features) h.features.push_back({f.name, f.n, f.c, f.h, f.w});
     h.external_weights = options.external_weights;
     if (firmware) {
         h.firmware = true;

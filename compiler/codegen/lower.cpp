@@ -182,7 +182,7 @@ LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_wei
                 src_read = [pf](Expr cc, Expr xx, Expr yy, Expr nn) { return pf(cc, xx, yy, nn); };
             }
         }
-        const int s = a.stride, pd = a.pad, kk = a.kernel;
+        const int s = a.stride, pd = a.pad, kk = a.kernel, dl = a.dilation;
         L.pre = Func(fname + "_conv");
         if (L.kind == ConvKind::Dense) {
             if (kk == 1) {
@@ -193,13 +193,13 @@ LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_wei
                 L.r = RDom(0, L.cin, 0, kk, 0, kk, fname + "_r");
                 L.pre(c, x, y, n) = bias({c});
                 L.pre(c, x, y, n) += w({c, L.r.x, L.r.y, L.r.z}) *
-                                     src_read(L.r.x, x * s + L.r.y - pd, y * s + L.r.z - pd, n);
+                                     src_read(L.r.x, x * s + L.r.y * dl - pd, y * s + L.r.z * dl - pd, n);
             }
         } else {
             Expr sum = bias({c});
             for (int ky = 0; ky < kk; ++ky)
                 for (int kx = 0; kx < kk; ++kx)
-                    sum = sum + w({c, kx, ky}) * src_read(c, x * s + kx - pd, y * s + ky - pd, n);
+                    sum = sum + w({c, kx, ky}) * src_read(c, x * s + kx * dl - pd, y * s + ky * dl - pd, n);
             L.pre(c, x, y, n) = sum;
         }
 
@@ -213,6 +213,12 @@ LoweredPipeline lower(const Graph &g, const InputShape &shape, bool external_wei
         current_func = L.out;
         current = op.output;
         p.convs.push_back(std::move(L));
+    }
+    if (!g.features.empty()) {  // a backbone: feature maps, no head
+        expect(current == g.output && !p.output.defined(), "(graph)",
+               "a backbone graph must end in its last feature");
+        lower_feature_outputs(p, g);
+        return p;
     }
     expect(current == g.output && p.output.defined(), "(graph)",
            "the graph must end in the pool+linear head");

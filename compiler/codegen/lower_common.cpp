@@ -64,15 +64,18 @@ void describe_conv(LoweredConv &L, const Op &op, const Value &src, const Value &
     L.kernel = a.kernel;
     L.stride = a.stride;
     L.pad = a.pad;
+    L.dilation = a.dilation;
     L.batch = src.n;
     L.in_h = src.h;
     L.in_w = src.w;
     L.out_h = dst.h;
     L.out_w = dst.w;
     L.relu = a.relu;
-    expect(a.kernel >= 1 && a.stride >= 1 && a.pad >= 0, op.name, "bad kernel/stride/pad");
-    expect(dst.h == (src.h + 2 * a.pad - a.kernel) / a.stride + 1 &&
-               dst.w == (src.w + 2 * a.pad - a.kernel) / a.stride + 1 && dst.n == src.n,
+    expect(a.kernel >= 1 && a.stride >= 1 && a.pad >= 0 && a.dilation >= 1, op.name,
+           "bad kernel/stride/pad/dilation");
+    const int span = a.dilation * (a.kernel - 1) + 1;  // input pixels one output reads
+    expect(dst.h == (src.h + 2 * a.pad - span) / a.stride + 1 &&
+               dst.w == (src.w + 2 * a.pad - span) / a.stride + 1 && dst.n == src.n,
            op.name, "output shape disagrees with kernel/stride/pad");
     if (a.groups == 1) {
         L.kind = ConvKind::Dense;

@@ -107,6 +107,7 @@ struct LoweredConv {
     ConvKind kind = ConvKind::Dense;
     bool from_image = false;  // reads the NCHW pipeline input (the stem)
     int cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
+    int dilation = 1;  // taps dilation apart (--output-stride); float32 lowering only
     int batch = 1, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
     bool relu = false;
 
@@ -148,6 +149,15 @@ struct LoweredHead {
     Halide::Func pooled;
 };
 
+// A feature map output of a backbone build: the NCHW float32 copy of a conv op's output
+// (lower_features.cpp), Halide dims (x, y, c, n), dense.
+struct LoweredFeature {
+    std::string name;  // "stage1".."stage4"
+    int conv = -1;     // index into LoweredPipeline::convs of the op it copies
+    int n = 1, c = 0, h = 0, w = 0;
+    Halide::Func out;
+};
+
 enum class Precision { F32, Int8 };
 
 struct LoweredPipeline {
@@ -158,6 +168,8 @@ struct LoweredPipeline {
     std::vector<LoweredConv> convs;
     LoweredHead head;
     Halide::Func output;  // == head.logits, output buffer constrained to (classes, batch)
+    // Backbone builds: the feature outputs instead of `output` (undefined, and no head).
+    std::vector<LoweredFeature> features;
     InputShape shape;
     int num_classes = 0;
     Precision precision = Precision::F32;
@@ -172,7 +184,14 @@ struct LoweredPipeline {
     // Pipeline arguments in the order of the generated function (after user_context):
     // input, [weights blob].
     std::vector<Halide::Argument> arguments() const;
+    // What the pipeline returns, in the order of the generated function's output buffers:
+    // the logits, or the feature maps of a backbone build.
+    std::vector<Halide::Func> outputs() const;
 };
+
+// Backbone builds (lower_features.cpp): defines p.features from g.features, each the NCHW
+// copy of the conv op writing that value, output buffers fixed to its shape. Float32 only.
+void lower_feature_outputs(LoweredPipeline &p, const Graph &g);
 
 // Lowers a graph in codegen form (passes/pipeline.h: check_codegen_form) for `shape`.
 // Throws m1c::Error on a graph it cannot lower (not a chain, grouped convs other than

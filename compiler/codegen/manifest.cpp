@@ -25,7 +25,15 @@ nlohmann::json manifest_json(const LoadedModel &model, const LoweredPipeline &p,
     j["input"] = {{"shape", {p.shape.batch, 3, p.shape.height, p.shape.width}},
                   {"layout", "NCHW"},
                   {"dtype", "float32"}};
-    j["output"] = {{"shape", {p.shape.batch, p.num_classes}}, {"dtype", "float32"}};
+    if (p.features.empty()) {
+        j["output"] = {{"shape", {p.shape.batch, p.num_classes}}, {"dtype", "float32"}};
+    } else {  // a backbone build: the feature maps, in the order N_run_features returns them
+        j["features"] = json::array();
+        for (const LoweredFeature &f : p.features)
+            j["features"].push_back({{"name", f.name}, {"shape", {f.n, f.c, f.h, f.w}},
+                                     {"stride", p.shape.height / f.h}, {"layout", "NCHW"},
+                                     {"dtype", "float32"}});
+    }
     j["precision"] = info.precision.is_null() ? nlohmann::json{{"precision", "f32"}} : info.precision;
     if (int8)
         j["precision"]["activation_storage"] =

@@ -30,7 +30,7 @@ nlohmann::json memory_report(const Graph &fused, const InputShape &shape,
     fs::create_directories(dir, ec);
     codegen::ObjectSizes sizes;
     try {
-        Halide::Module module = Halide::Pipeline(p.output).compile_to_module(p.arguments(), "m1c_inspect", target);
+        Halide::Module module = Halide::Pipeline(p.outputs()).compile_to_module(p.arguments(), "m1c_inspect", target);
         codegen::check_single_threaded(module);
         module.compile({{Halide::OutputFileType::static_library, (dir / "libm1c_inspect.a").string()}});
         sizes = codegen::static_library_sizes((dir / "libm1c_inspect.a").string());

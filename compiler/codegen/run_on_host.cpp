@@ -55,12 +55,15 @@ struct HostPipeline::Impl {
     std::vector<FuncTime> profile;
     std::map<std::string, size_t> profile_index;
     int profiled_runs = 0;
+    // Runs the pipeline on `input_nchw` into `outputs` (the logits, or the feature maps).
+    void realize(const float *input_nchw, std::vector<Halide::Buffer<>> &outputs);
 
     codegen::LoweredPipeline lowered{false};
     Halide::Target target;
     Halide::Pipeline pipeline;
     schedules::ScheduleReport report;
     std::vector<std::pair<std::string, std::string>> op_funcs;
+    std::vector<std::pair<std::string, std::array<int, 4>>> feature_shapes;
     InputShape shape;
     bool profiling = false;
     int threads = 0;
@@ -84,11 +87,15 @@ HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool pro
     // appends when a name is used again in the process.
     auto base = [](const std::string &name) { return name.substr(0, name.find('$')); };
     for (const auto &L : m.lowered.convs) m.op_funcs.emplace_back(L.name, base(L.out.name()));
-    std::string head = base(m.lowered.head.logits.name());
-    if (head.size() > 7 && head.compare(head.size() - 7, 7, "_logits") == 0) head.resize(head.size() - 7);
-    m.op_funcs.emplace_back(m.lowered.head.name, head);
+    for (const codegen::LoweredFeature &f : m.lowered.features)
+        m.feature_shapes.push_back({f.name, {f.n, f.c, f.h, f.w}});
+    if (m.lowered.features.empty()) {
+        std::string head = base(m.lowered.head.logits.name());
+        if (head.size() > 7 && head.compare(head.size() - 7, 7, "_logits") == 0) head.resize(head.size() - 7);
+        m.op_funcs.emplace_back(m.lowered.head.name, head);
+    }
     try {
-        m.pipeline = Halide::Pipeline(m.lowered.output);
+        m.pipeline = Halide::Pipeline(m.lowered.outputs());
         m.pipeline.compile_jit(m.target);
     } catch (const Halide::Error &e) {
         throw Error(std::string("JIT compile: Halide: ") + e.what());
@@ -104,10 +111,32 @@ void HostPipeline::set_num_threads(int n) {
 
 void HostPipeline::run(const float *input_nchw, float *logits) {
     Impl &m = *impl_;
+    if (!m.lowered.features.empty()) throw Error("HostPipeline::run: a backbone build; use run_features");
+    std::vector<Halide::Buffer<>> out{Halide::Buffer<float>(logits, {m.lowered.num_classes, m.shape.batch})};
+    m.realize(input_nchw, out);
+}
+
+void HostPipeline::run_features(const float *input_nchw, float *const *features) {
+    Impl &m = *impl_;
+    if (m.lowered.features.empty()) throw Error("HostPipeline::run_features: a classifier build; use run");
+    std::vector<Halide::Buffer<>> out;
+    for (size_t i = 0; i < m.lowered.features.size(); ++i) {
+        const codegen::LoweredFeature &f = m.lowered.features[i];
+        out.push_back(Halide::Buffer<float>(features[i], {f.w, f.h, f.c, f.n}));
+    }
+    m.realize(input_nchw, out);
+}
+
+const std::vector<std::pair<std::string, std::array<int, 4>>> &HostPipeline::feature_shapes() const {
+    return impl_->feature_shapes;
+}
+
+void HostPipeline::Impl::realize(const float *input_nchw, std::vector<Halide::Buffer<>> &outputs) {
+    Impl &m = *this;
     // Halide wants non-const host pointers; an input is never written.
     Halide::Buffer<float> in(const_cast<float *>(input_nchw),
                              {m.shape.width, m.shape.height, 3, m.shape.batch});
-    Halide::Buffer<float> out(logits, {m.lowered.num_classes, m.shape.batch});
+    Halide::Realization out(outputs);
     m.lowered.input.set(in);
     // Applied on every run, as N_run does: the thread pool is one per process.
     codegen::jit_set_num_threads(m.target, m.threads);

@@ -10,6 +10,9 @@ schedules::ScheduleReport apply_schedule(LoweredPipeline &p, const Halide::Targe
                                          const ScheduleChoice &choice, std::ostream &log) {
     if (!choice.records_file.empty() && !choice.autoscheduler.empty())
         throw Error("--schedule and --autoscheduler exclude each other: give one");
+    if (!choice.autoscheduler.empty() && !p.features.empty())
+        throw Error("--autoscheduler: not available for backbone builds (--features); use the "
+                    "default schedule or --schedule");
     if (!choice.autoscheduler.empty()) return apply_autoscheduler(p, target, choice.autoscheduler, log);
     if (!choice.records_file.empty())
         return schedules::apply_tuned_schedule(p, target, choice.records_file, log);

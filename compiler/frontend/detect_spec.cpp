@@ -26,10 +26,10 @@ bool same_architecture(const Spec &a, const Spec &b, bool compare_branches) {
 
 }  // namespace
 
-Spec detect_spec(const TensorMap &weights, const std::string &source) {
+Spec detect_spec(const TensorMap &weights, const std::string &source, Naming naming) {
     auto fail = [&](const std::string &why) {
-        throw Error(source + ": cannot detect the MobileOne variant from the tensor shapes: " + why +
-                    " (give --variant or --spec)");
+        throw Error(source + ": cannot detect the MobileOne variant from the tensor shapes (" +
+                    naming_name(naming) + " naming): " + why + " (give --variant or --spec)");
     };
     // Stage depths: the highest block index seen in each stage's keys.
     static const std::regex block_key(R"(^stage([1-4])\.([0-9]{1,4})\.)");
@@ -49,19 +49,23 @@ Spec detect_spec(const TensorMap &weights, const std::string &source) {
     Spec spec;
     spec.name = "custom";
     for (int s = 0; s < 4; ++s) {
-        if (max_index[s] < 1) fail("no blocks found for stage" + std::to_string(s + 1));
+        if (max_index[s] < 1)
+            fail("no blocks found for " + key_in_naming(naming, "stage" + std::to_string(s + 1)));
         spec.blocks_per_stage[s] = (max_index[s] + 1) / 2;
         // Pointwise block 1 of each stage outputs the stage's planes = int(base * width).
         int64_t planes = block_out_channels(weights, "stage" + std::to_string(s + 1) + ".1");
-        if (planes < 1) fail("no weight for block stage" + std::to_string(s + 1) + ".1");
+        if (planes < 1)
+            fail("no weight for block " + key_in_naming(naming, "stage" + std::to_string(s + 1) + ".1"));
         spec.width_multipliers[s] = double(planes) / kStageBase[s];
     }
     WeightFormat format = detect_weight_format(weights);
     spec.num_conv_branches = format == WeightFormat::TrainTime ? std::max(1, max_branch + 1) : 1;
     spec.use_se = any_se;
+    const bool head = has_head_keys(weights);
     auto linear = weights.find("linear.weight");
-    if (linear == weights.end() || linear->second.shape.size() != 2) fail("no 2-D linear.weight");
-    spec.num_classes = static_cast<int>(std::min<int64_t>(linear->second.shape[0], 1 << 30));
+    if (head && (linear == weights.end() || linear->second.shape.size() != 2))
+        fail("no 2-D " + key_in_naming(naming, "linear.weight"));
+    if (head) spec.num_classes = static_cast<int>(std::min<int64_t>(linear->second.shape[0], 1 << 30));
 
     for (const std::string &name : builtin_variant_names()) {
         Spec builtin = *builtin_spec(name);
@@ -73,7 +77,8 @@ Spec detect_spec(const TensorMap &weights, const std::string &source) {
         }
     }
     validate_spec(spec, source + " (detected spec)");
-    check_weights(spec, format, weights, source);
+    if (naming == Naming::Timm) check_timm_se_agrees(spec, source);
+    check_weights(spec, format, weights, source, naming);
     return spec;
 }
 

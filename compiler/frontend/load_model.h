@@ -16,8 +16,14 @@ struct LoadedModel {
     std::string spec_origin;  // "built-in variant s0", "spec file x.json", "detected from shapes"
     std::string weights_path;
     WeightFormat format = WeightFormat::TrainTime;
-    TensorMap weights;
+    Naming naming = Naming::Authors;  // how the file names its keys (weights: authors')
+    bool has_head = true;  // false: a headless encoder (no classifier), backbone builds only
+    TensorMap weights;     // in the authors' naming whatever the file's
 };
+
+// Throws m1c::Error unless the model has its classifier head: what a classifier build
+// (no --features) says about a headless checkpoint.
+void require_head(const LoadedModel &model);
 
 struct ModelRequest {
     std::optional<std::string> variant;    // built-in name, e.g. "s0"

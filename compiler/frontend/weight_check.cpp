@@ -55,25 +55,33 @@ void add_block(std::vector<ExpectedTensor> &out, const BlockLayout &b, WeightFor
 
 }  // namespace
 
-std::vector<ExpectedTensor> expected_tensors(const Spec &spec, WeightFormat format) {
+std::vector<ExpectedTensor> expected_tensors(const Spec &spec, WeightFormat format, bool head) {
     NetworkLayout net = network_layout(spec);
     std::vector<ExpectedTensor> out;
     for (const BlockLayout &b : net.blocks) add_block(out, b, format);
+    if (!head) return out;
     out.push_back({"linear.weight", {net.num_classes, net.features}, false});
     out.push_back({"linear.bias", {net.num_classes}, false});
     return out;
 }
 
+bool has_head_keys(const TensorMap &weights) {
+    for (const auto &kv : weights)
+        if (kv.first.compare(0, 7, "linear.") == 0) return true;
+    return false;
+}
+
 std::vector<std::string> weight_problems(const Spec &spec, WeightFormat format,
-                                         const TensorMap &weights) {
+                                         const TensorMap &weights, Naming naming) {
     std::vector<std::string> problems;
     std::set<std::string> expected_keys;
-    for (const ExpectedTensor &e : expected_tensors(spec, format)) {
+    for (const ExpectedTensor &e : expected_tensors(spec, format, has_head_keys(weights))) {
         expected_keys.insert(e.key);
+        const std::string shown = key_in_naming(naming, e.key);
         auto it = weights.find(e.key);
         if (it == weights.end()) {
             if (!e.optional)
-                problems.push_back("missing key " + e.key + " (expected shape " +
+                problems.push_back("missing key " + shown + " (expected shape " +
                                    shape_str(e.shape) + ")");
             continue;
         }
@@ -81,13 +89,13 @@ std::vector<std::string> weight_problems(const Spec &spec, WeightFormat format,
         // num_batches_tracked is a bookkeeping counter: any scalar is fine.
         if (e.optional) continue;
         if (t.shape != e.shape) {
-            problems.push_back("key " + e.key + ": expected shape " + shape_str(e.shape) +
+            problems.push_back("key " + shown + ": expected shape " + shape_str(e.shape) +
                                ", found " + shape_str(t.shape));
             continue;
         }
         for (int64_t i = 0; i < t.numel(); ++i)
             if (!std::isfinite(t.data[i])) {
-                problems.push_back("key " + e.key + ": non-finite value " +
+                problems.push_back("key " + shown + ": non-finite value " +
                                    std::to_string(t.data[i]) + " at flat index " +
                                    std::to_string(i));
                 break;
@@ -95,17 +103,18 @@ std::vector<std::string> weight_problems(const Spec &spec, WeightFormat format,
     }
     for (const auto &kv : weights)
         if (!expected_keys.count(kv.first))
-            problems.push_back("unexpected key " + kv.first + " (shape " +
+            problems.push_back("unexpected key " + key_in_naming(naming, kv.first) + " (shape " +
                                shape_str(kv.second.shape) + ")");
     return problems;
 }
 
 void check_weights(const Spec &spec, WeightFormat format, const TensorMap &weights,
-                   const std::string &source) {
-    std::vector<std::string> problems = weight_problems(spec, format, weights);
+                   const std::string &source, Naming naming) {
+    std::vector<std::string> problems = weight_problems(spec, format, weights, naming);
     if (problems.empty()) return;
     std::string msg = source + ": weights do not fit spec \"" + spec.name + "\" (" +
-                      weight_format_name(format) + " checkpoint), " +
+                      naming_name(naming) + " naming, " + weight_format_name(format) +
+                      " checkpoint), " +
                       std::to_string(problems.size()) + " problem(s):";
     const size_t shown = std::min<size_t>(problems.size(), 20);
     for (size_t i = 0; i < shown; ++i) msg += "\n  " + problems[i];

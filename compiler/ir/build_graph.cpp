@@ -108,6 +108,11 @@ Graph build(const Spec &spec, WeightFormat format, const TensorMap *weights, con
     NetworkLayout net = network_layout(spec);
     for (const BlockLayout &block : net.blocks) x = b.block(block, format, x);
 
+    // A headless encoder (no linear.* weights) ends at its last block.
+    if (weights && !has_head_keys(*weights)) {
+        b.graph.output = x;
+        return std::move(b.graph);
+    }
     const Value feat = b.graph.values[x];
     x = b.add("gap", {x}, GlobalAvgPoolAttrs{}, Value{"", feat.n, feat.c, 1, 1});
     LinearAttrs lin;

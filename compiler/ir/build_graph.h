@@ -13,7 +13,8 @@ struct InputShape {
 
 // Train-time weights give the full multi-branch graph (conv + batchnorm per branch, add,
 // squeeze-excite, relu); fused weights give one conv + bias per block. The head is
-// global_avg_pool -> linear either way. Weights are copied into the ops.
+// global_avg_pool -> linear either way; weights without a head (headless encoders, see
+// has_head_keys) give a graph whose output is the last block's. Weights are copied in.
 Graph build_graph(const Spec &spec, WeightFormat format, const TensorMap &weights,
                   const InputShape &shape);
 

@@ -72,4 +72,11 @@ std::string op_kind_name(const Op &op) {
     return std::visit(Namer{}, op.attrs);
 }
 
+int stage_of_op(const std::string &op_name) {
+    if (op_name.size() < 6 || op_name.compare(0, 5, "stage") != 0) return 0;
+    const char d = op_name[5];
+    if (d < '1' || d > '4' || (op_name.size() > 6 && op_name[6] != '.')) return 0;
+    return d - '0';
+}
+
 }  // namespace m1c

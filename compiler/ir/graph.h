@@ -36,6 +36,7 @@ struct SqueezeExciteAttrs {
 
 struct Conv2dAttrs {
     int kernel = 1, stride = 1, pad = 0, groups = 1;
+    int dilation = 1;           // > 1 only in dilated stages (passes/dilate_stages.cpp)
     Tensor weight;              // [Cout, Cin/groups, k, k]
     std::optional<Tensor> bias; // [Cout]
     // Epilogue, filled by the fusion passes: y = relu?(se?(conv(x) + bias)).
@@ -78,7 +79,12 @@ struct Graph {
     std::vector<Value> values;
     std::vector<Op> ops;  // topological order
     int input = -1;       // value id of the image batch [N, 3, H, W]
-    int output = -1;      // value id of the logits [N, classes, 1, 1]
+    int output = -1;      // value id of the logits [N, classes, 1, 1] (backbones: the last feature)
+    // Backbone builds (passes/select_features.cpp): the value ids of the feature maps the
+    // pipeline returns instead of logits, and their names ("stage1".."stage4"), in order.
+    // Empty for classifiers.
+    std::vector<int> features;
+    std::vector<std::string> feature_names;
 
     int add_value(Value v);
     // Ops that read value `id`.
@@ -96,6 +102,10 @@ struct Graph {
     // are left in place (ids stay stable).
     void remove_dead_ops();
 };
+
+// The MobileOne stage (1..4) an op belongs to by its name ("stage3", "stage3.7",
+// "stage3.7.rbr_conv.0.conv"), else 0 (the stem "stage0", the head).
+int stage_of_op(const std::string &op_name);
 
 // A short name of an op's kind for tables: "conv2d", "batchnorm", "add", ...; fused
 // epilogues are appended: "conv2d+bias+se+relu", "pool+linear".

@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -19,6 +20,18 @@ void fuse_squeeze_excite(Graph &graph);
 void fuse_conv_relu(Graph &graph);
 // global_avg_pool -> linear becomes one pooled linear (the classifier head).
 void fuse_head(Graph &graph);
+
+// Backbone builds: the outputs of `stages` (1..4, ascending) become the graph's feature
+// outputs (Graph::features); the head and every op after the last of them are removed.
+// Works on any graph whose ops are named by block ("stage2.7..."). Throws m1c::Error on a
+// bad stage list or a graph without the stage.
+void select_features(Graph &graph, const std::vector<int> &stages);
+
+// Segmentation's output stride (as segmentation_models_pytorch makes it): 16 gives every
+// conv of stage4 stride 1, dilation 2 and padding (k / 2) * 2; 8 does that to stage3 with
+// dilation 2 and stage4 with 4. 32 changes nothing. Value shapes downstream are recomputed;
+// folded kernels are unchanged. Throws m1c::Error for another stride.
+void dilate_stages(Graph &graph, int output_stride);
 
 // int8: every value of a fused graph (codegen form) gets its 8-bit quantization from
 // `params`, keyed "input" (the image), by the name of the conv op writing the value, and
