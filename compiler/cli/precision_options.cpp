@@ -125,7 +125,7 @@ nlohmann::json apply_precision(const PrecisionOptions &o, const LoadedModel &mod
     return {{"precision", "int8"},
             {"weights", "int8, symmetric, one scale per output channel"},
             {"activations", "8-bit, one scale and zero point per tensor"},
-            {"float32_parts", "requantization, squeeze-excite, the pooled mean"},
+            {"float32_parts", "the stem (float input, float weights), requantization, squeeze-excite, the pooled mean"},
             {"calibration",
              {{"source", origin},
               {"path", source},
