@@ -7,6 +7,8 @@
  *     run K       -> K times in ms   K calls of N_run, each timed separately
  *     logits      -> the logits      (to check the library against the other systems)
  *     quit
+ * With -DM1C_FEATURES (a backbone library, `m1c compile --features`): `run` times
+ * N_run_features, and `logits` prints, per feature map, its sum and its largest |value|.
  * Errors go to stderr with exit status 1. */
 #define _POSIX_C_SOURCE 200112L
 #include <stdio.h>
@@ -20,6 +22,12 @@
 #define CAT(a, b) CAT_(a, b)
 #define API(x) CAT(M1C_NAME, x)
 
+#ifdef M1C_FEATURES
+#define M1C_HARNESS_OUTPUT_SIZE 1 /* no logits */
+#else
+#define M1C_HARNESS_OUTPUT_SIZE API(_OUTPUT_SIZE)
+#endif
+
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,8 +37,16 @@ static double now_ms(void) {
 int main(int argc, char **argv) {
     static char line[256];
     float *input = (float *)malloc(sizeof(float) * API(_INPUT_SIZE));
-    float *logits = (float *)malloc(sizeof(float) * API(_OUTPUT_SIZE));
+    float *logits = (float *)malloc(sizeof(float) * M1C_HARNESS_OUTPUT_SIZE);
     long i;
+#ifdef M1C_FEATURES
+    float *features[API(_NUM_FEATURES)];
+    for (i = 0; i < API(_NUM_FEATURES); ++i)
+        if (!(features[i] = (float *)malloc(sizeof(float) * API(_feature_size)((int)i)))) return 1;
+#define M1C_HARNESS_RUN() API(_run_features)(input, features)
+#else
+#define M1C_HARNESS_RUN() API(_run)(input, logits)
+#endif
     if (!input || !logits) return 1;
     if (argc > 1) {
         FILE *f = fopen(argv[1], "rb");
@@ -55,7 +71,7 @@ int main(int argc, char **argv) {
         } else if (sscanf(line, "run %d", &n) == 1) {
             for (i = 0; i < n; ++i) {
                 double t0 = now_ms();
-                if (API(_run)(input, logits) != API(_OK)) {
+                if (M1C_HARNESS_RUN() != API(_OK)) {
                     fprintf(stderr, "run failed: %s\n", API(_last_error)());
                     return 1;
                 }
@@ -63,11 +79,23 @@ int main(int argc, char **argv) {
             }
             printf("\n");
         } else if (strncmp(line, "logits", 6) == 0) {
-            if (API(_run)(input, logits) != API(_OK)) {
+            if (M1C_HARNESS_RUN() != API(_OK)) {
                 fprintf(stderr, "run failed: %s\n", API(_last_error)());
                 return 1;
             }
+#ifdef M1C_FEATURES
+            for (i = 0; i < API(_NUM_FEATURES); ++i) {
+                double sum = 0, mx = 0;
+                size_t j, n = API(_feature_size)((int)i);
+                for (j = 0; j < n; ++j) {
+                    sum += features[i][j];
+                    if (features[i][j] > mx || -features[i][j] > mx) mx = features[i][j] > 0 ? features[i][j] : -features[i][j];
+                }
+                printf(i ? " %.9g %.9g" : "%.9g %.9g", sum, mx);
+            }
+#else
             for (i = 0; i < API(_OUTPUT_SIZE); ++i) printf(i ? " %.7g" : "%.7g", logits[i]);
+#endif
             printf("\n");
         } else if (strncmp(line, "quit", 4) == 0) {
             break;
