@@ -13,8 +13,8 @@ struct NpzMember {
     const float *data = nullptr; // product(shape) floats, C order
 };
 
-// Writes the arrays through a temporary file renamed into place. Throws m1c::Error naming
-// `path` on I/O failure or a member of 4 GiB or more (no zip64).
+// Writes the arrays through a temporary file renamed into place (libzip; zip64 when a
+// member needs it). Throws m1c::Error naming `path` on I/O failure.
 void write_npz(const std::string &path, const std::vector<NpzMember> &members);
 
 }  // namespace m1c

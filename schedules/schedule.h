@@ -33,7 +33,6 @@ CpuParams cpu_params_for(const Halide::Target &target);
 
 // The one place a template makes a loop parallel: f.parallel(v), unless cp.single_threaded.
 void parallel_loop(Halide::Func f, const Halide::VarOrRVar &v, const CpuParams &cp);
-void parallel_loop(Halide::Stage s, const Halide::VarOrRVar &v, const CpuParams &cp);
 
 // Every loop of every Func the pipeline output depends on (wrappers and update stages
 // included) marked parallel becomes serial. Returns how many were changed.

@@ -11,10 +11,6 @@ void parallel_loop(Halide::Func f, const Halide::VarOrRVar &v, const CpuParams &
     if (!cp.single_threaded) f.parallel(v);
 }
 
-void parallel_loop(Halide::Stage s, const Halide::VarOrRVar &v, const CpuParams &cp) {
-    if (!cp.single_threaded) s.parallel(v);
-}
-
 namespace {
 
 using Halide::Internal::Function;

@@ -14,11 +14,10 @@
 namespace fs = std::filesystem;
 using namespace m1c;
 using test::fixture;
+using test::hub;
 using test::run_m1c;
 
 namespace {
-
-std::string hub(const std::string &name) { return fixture("hub/" + name); }
 
 const char *kAll = "stage1,stage2,stage3,stage4";
 

@@ -19,6 +19,8 @@
 namespace m1c::test {
 
 inline std::string fixture(const std::string &name) { return std::string(M1C_FIXTURES) + "/" + name; }
+// The hub-style checkpoints and backbone references (tests/oracle/make_hub_fixtures.py).
+inline std::string hub(const std::string &name) { return fixture("hub/" + name); }
 
 // An empty directory build/<suite>/<name> (emptied if it exists) for a test's files.
 inline std::filesystem::path fresh_dir(const std::string &suite, const std::string &name) {

@@ -15,11 +15,10 @@
 namespace fs = std::filesystem;
 using namespace m1c;
 using test::fixture;
+using test::hub;
 using test::run_m1c;
 
 namespace {
-
-std::string hub(const std::string &name) { return fixture("hub/" + name); }
 
 // The four files of a variant as the hub has them (both forms, both formats).
 std::vector<std::string> hub_files(const std::string &v) {
