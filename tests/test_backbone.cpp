@@ -21,19 +21,28 @@ namespace {
 
 const char *kAll = "stage1,stage2,stage3,stage4";
 
-// numpy compares each array of `npz` with hub/<v>_feat_<name>.npy: max|diff| <= 1e-4 max|ref|.
-test::CommandResult compare_npz(const std::string &npz, const std::string &v) {
+// numpy compares each array of `npz` with hub/<v>_feat_<name>.npy: max|diff| <= 1e-4 max|ref|
+// (float32), or with `min_cosine` > 0 (int8 against PyTorch's float32) a cosine similarity of
+// at least that.
+test::CommandResult compare_npz(const std::string &npz, const std::string &v, double min_cosine = 0) {
     const std::string script =
         "import numpy as np, sys\n"
-        "z = np.load(sys.argv[1]); bad = 0\n"
+        "z = np.load(sys.argv[1]); bad = 0; min_cos = float(sys.argv[3])\n"
         "for name in z.files:\n"
-        "    ref = np.load(sys.argv[2] + '_feat_' + name + '.npy'); got = z[name]\n"
+        "    ref = np.load(sys.argv[2] + '_feat_' + name + '.npy').astype(np.float64); got = z[name]\n"
         "    assert got.shape == ref.shape, (name, got.shape, ref.shape)\n"
         "    err = float(np.abs(got - ref).max() / np.abs(ref).max())\n"
-        "    print(name, got.shape, err); bad |= not err <= 1e-4\n"
+        "    cos = float((got * ref).sum() / np.sqrt((got * got).sum() * (ref * ref).sum()))\n"
+        "    print(name, got.shape, 'max rel diff', err, 'cosine', cos)\n"
+        "    bad |= not (cos >= min_cos if min_cos > 0 else err <= 1e-4)\n"
         "sys.exit(bad)\n";
-    return test::run_command("/usr/bin/python3 -c \"" + script + "\" " + npz + " " + hub(v));
+    return test::run_command("/usr/bin/python3 -c \"" + script + "\" " + npz + " " + hub(v) + " " +
+                             std::to_string(min_cosine));
 }
+
+// int8 feature maps against PyTorch's float32 ones (random weights and BatchNorm statistics,
+// calibrated on other random images of the same distribution): cosine similarity.
+constexpr double kInt8MinCosine = 0.99;
 
 std::string spec_args(const std::string &v) {
     return v == "custom" ? " --spec " + fixture("custom.json") : "";
@@ -57,9 +66,13 @@ void compile_and_check(const std::string &v, const std::string &weights, const s
     const auto manifest = test::read_json((dir / (tag + ".json")).string());
     ASSERT_EQ(manifest["features"].size(), 4u);
     EXPECT_EQ(manifest["features"][3]["stride"], ref == v ? 32 : ref.find("os16") != std::string::npos ? 16 : 8);
+    const bool int8 = extra.find("--precision int8") != std::string::npos;
+    EXPECT_EQ(manifest["precision"]["precision"], int8 ? "int8" : "f32");
     const std::string src = std::string(M1C_SOURCE_DIR) + "/tests/c";
     r = test::run_command(tc.cc + " -std=c99 -O1 '-DM1C_HEADER=\"" + tag + ".h\"' -DM1C_NAME=" + tag +
-                          (firmware ? " -DM1C_FIRMWARE" : "") + " -I" + dir.string() + " -I" + src +
+                          (firmware ? " -DM1C_FIRMWARE" : "") +
+                          (int8 ? " -DM1C_MIN_COSINE=" + std::to_string(kInt8MinCosine) : "") +
+                          " -I" + dir.string() + " -I" + src +
                           " " + src + "/run_features.c " + (dir / ("lib" + tag + ".a")).string() +
                           " -lpthread -ldl -lm -o " + (dir / "run").string());
     ASSERT_EQ(r.status, 0) << r.output;
@@ -245,7 +258,6 @@ TEST(BackboneCli, ErrorsAreClear) {
         {s0 + " --features stage5", "\"stage5\" is not stage1..stage4"},
         {s0 + " --features stage2,stage1", "out of order or repeated"},
         {s0 + " --features stage1,,stage2", "is not stage1..stage4"},
-        {s0 + " --features stage4 --precision int8 --calibration random:2", "--features is float32 only"},
         {s0 + " --features stage4 --autoscheduler Li2018", "not available for backbone builds"},
         {"run --weights " + fixture("s0_fused.pth.tar") + " --features stage4 --input " +
              fixture("s0_input.npy") + " --output x.npy", "name the file *.npz"},
@@ -256,4 +268,61 @@ TEST(BackboneCli, ErrorsAreClear) {
         EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
     }
     EXPECT_FALSE(fs::exists(std::string(M1C_BUILD_DIR) + "/backbone/never"));
+}
+
+// ---- int8 backbones (--precision int8 --features): calibrated on the backbone's own graph ----
+
+TEST(BackboneInt8, CustomSpecAtEveryOutputStrideCloseToPyTorch) {
+    for (const std::string os : {"32", "16", "8"}) {
+        const fs::path dir = test::fresh_dir("backbone", "run_custom_i8_os" + os);
+        const std::string out = (dir / "f.npz").string(), cal = (dir / "cal.json").string();
+        auto r = run_m1c("run --weights " + fixture("custom.pth.tar") + spec_args("custom") + " --features " +
+                         kAll + " --output-stride " + os + " --precision int8 --calibration random:8" +
+                         " --save-calibration " + cal + " --input " + hub("custom_feat_input.npy") +
+                         " --output " + out);
+        ASSERT_EQ(r.status, 0) << r.output;
+        r = compare_npz(out, os == "32" ? "custom" : "custom_os" + os, kInt8MinCosine);
+        EXPECT_EQ(r.status, 0) << os << "\n" << r.output;
+        // The calibration is of the backbone's graph: its output stride, no head.
+        const auto j = test::read_json(cal);
+        EXPECT_EQ(j["output_stride"], std::stoi(os));
+        for (const auto &t : j["tensors"]) EXPECT_EQ(t["name"].get<std::string>().find("pooled"), std::string::npos);
+    }
+}
+
+TEST(BackboneInt8, S0HostLibraryAtOutputStride16FromCCloseToPyTorch) {
+    compile_and_check("s0", hub("s0_headless.pth.tar"),
+                      " --output-stride 16 --precision int8 --calibration random:8", "bb_s0_i8_os16", false, {},
+                      "s0_os16");
+}
+
+TEST(BackboneInt8, CustomSpecFirmwareLibraryFromCCloseToPyTorch) {
+    compile_and_check("custom", fixture("custom.pth.tar"), " --output-stride 8 --firmware --precision int8 "
+                      "--calibration random:8", "bb_custom_i8_fw", true, {}, "custom_os8");
+}
+
+TEST(BackboneInt8, CustomSpecArm64LibraryUnderQemuCloseToPyTorch) {
+    if (test::run_command("command -v qemu-aarch64 && command -v aarch64-linux-gnu-gcc").status != 0)
+        GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
+    compile_and_check("custom", fixture("custom.pth.tar"),
+                      " --output-stride 16 --target arm-64-linux-arm_dot_prod --precision int8 --calibration random:8",
+                      "bb_custom_i8_arm", false,
+                      Toolchain{"aarch64-linux-gnu-gcc", "qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu "},
+                      "custom_os16");
+}
+
+// A calibration holds the values of the graph it observed: the dilated stages of another
+// output stride compute other values under the same op names.
+TEST(BackboneInt8, CalibrationOfAnotherOutputStrideIsRefused) {
+    const fs::path dir = test::fresh_dir("backbone", "i8_cal_stride");
+    const std::string cal = (dir / "os32.json").string();
+    const std::string base = "compile --weights " + fixture("custom.pth.tar") + spec_args("custom") +
+                             " --input-size 64x64 --features stage4 --precision int8 --name x --out-dir " +
+                             (dir / "lib").string();
+    auto r = run_m1c(base + " --calibration random:2 --save-calibration " + cal);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run_m1c(base + " --output-stride 8 --calibration " + cal);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("os32.json: calibrated at output stride 32, this build has output stride 8"),
+              std::string::npos) << r.output;
 }

@@ -101,7 +101,7 @@ void run(const BenchOptions &o) {
         weights_label = model.weights_path;
     }
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
-    const nlohmann::json precision = apply_precision(o.precision, model, shape, fused, std::cerr);
+    const nlohmann::json precision = apply_precision(o.precision, model, shape, FeatureOptions{}, fused, std::cerr);
     const int64_t macs = graph_stats(fused).macs;
 
     const auto t0 = std::chrono::steady_clock::now();

@@ -50,8 +50,8 @@ void run(const CompileCmdOptions &o) {
     LoadedModel model = load_model(o.model.request(), std::cerr);
     Graph graph = build_graph(model.spec, model.format, model.weights, shape);
     Graph fused = fold_and_fuse(std::move(graph));
-    apply_features(o.features, model, o.precision.int8(), fused);
-    options.precision = apply_precision(o.precision, model, shape, fused, std::cerr);
+    apply_features(o.features, model, fused);
+    options.precision = apply_precision(o.precision, model, shape, o.features, fused, std::cerr);
     compile_library(model, fused, shape, options, std::cerr);
 }
 

@@ -87,7 +87,7 @@ void run(const EvalOptions &o) {
 
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
     Graph quantized = fused;
-    const nlohmann::json precision = apply_precision(o.precision, model, shape, quantized, std::cerr);
+    const nlohmann::json precision = apply_precision(o.precision, model, shape, FeatureOptions{}, quantized, std::cerr);
     const bool int8 = o.precision.int8();
 
     std::cerr << "m1c: compiling the float32" << (int8 ? " and int8" : "") << " pipelines\n";

@@ -94,8 +94,7 @@ void run(const InspectOptions &o) {
     Graph fused = fold_and_fuse(std::move(given));
     const bool headless = model && !model->has_head;
     if (o.features.backbone()) {
-        dilate_stages(fused, o.features.output_stride);
-        select_features(fused, parse_features(o.features.list));
+        select_backbone(o.features, fused);
     } else if (headless && o.memory) {
         require_head(*model);  // the memory report compiles a classifier
     }

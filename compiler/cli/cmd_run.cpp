@@ -90,6 +90,7 @@ void run_backbone(const RunOptions &o, const Graph &fused, const InputShape &sha
     const auto t0 = std::chrono::steady_clock::now();
     HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
     pipeline.set_num_threads(o.threads);
+    const auto t_compiled = std::chrono::steady_clock::now();
     std::vector<std::vector<float>> maps;
     std::vector<float *> pointers;
     for (const auto &[name, d] : pipeline.feature_shapes()) {
@@ -100,9 +101,12 @@ void run_backbone(const RunOptions &o, const Graph &fused, const InputShape &sha
     const auto t1 = std::chrono::steady_clock::now();
     std::vector<NpzMember> members;
     std::cout << "input: " << description << "\n";
-    char ms[64];
-    std::snprintf(ms, sizeof ms, "%.2f", std::chrono::duration<double, std::milli>(t1 - t0).count());
-    std::cout << "features: " << ms << " ms (JIT compile + run on the host)\n";
+    char times[128];
+    std::snprintf(times, sizeof times, "compile: %.2f s (JIT, host)\nfeatures: %.2f ms (%d image%s, one run)\n",
+                  std::chrono::duration<double>(t_compiled - t0).count(),
+                  std::chrono::duration<double, std::milli>(t1 - t_compiled).count(), shape.batch,
+                  shape.batch == 1 ? "" : "s");
+    std::cout << times;
     for (size_t i = 0; i < maps.size(); ++i) {
         const auto &[name, d] = pipeline.feature_shapes()[i];
         members.push_back({name, {d[0], d[1], d[2], d[3]}, maps[i].data()});
@@ -154,9 +158,9 @@ void run(const RunOptions &o) {
 
     LoadedModel model = load_model(o.model.request(), std::cerr);
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
-    apply_features(o.features, model, o.precision.int8(), fused);
+    apply_features(o.features, model, fused);
+    apply_precision(o.precision, model, shape, o.features, fused, std::cerr);
     if (o.features.backbone()) return run_backbone(o, fused, shape, input);
-    apply_precision(o.precision, model, shape, fused, std::cerr);
     // Opened before the compile, so that an unwritable --output fails fast; removed again if
     // anything fails before the last batch.
     std::unique_ptr<NpyWriter> writer;

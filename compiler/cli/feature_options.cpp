@@ -37,14 +37,17 @@ std::vector<int> parse_features(const std::string &list) {
     return stages;
 }
 
-void apply_features(const FeatureOptions &o, const LoadedModel &model, bool int8, Graph &fused) {
+void apply_features(const FeatureOptions &o, const LoadedModel &model, Graph &fused) {
     if (!o.backbone()) {
         if (o.output_stride != 32) throw Error("--output-stride needs --features (a backbone build)");
         require_head(model);
         return;
     }
+    select_backbone(o, fused);
+}
+
+void select_backbone(const FeatureOptions &o, Graph &fused) {
     const std::vector<int> stages = parse_features(o.list);
-    if (int8) throw Error("--features is float32 only: drop --precision int8 for a backbone build");
     dilate_stages(fused, o.output_stride);
     select_features(fused, stages);
 }

@@ -24,8 +24,12 @@ void add_feature_options(CLI::App *cmd, FeatureOptions &options);
 std::vector<int> parse_features(const std::string &list);
 
 // What every command does with a loaded model and its fused graph: a classifier build needs
-// the head (require_head); a backbone build is float32 only (`int8`: refused) and keeps only
-// the ops its features need (passes: select_features), dilated for --output-stride.
-void apply_features(const FeatureOptions &options, const LoadedModel &model, bool int8, Graph &fused);
+// the head (require_head); a backbone build keeps only the ops its features need
+// (select_backbone). Before apply_precision: an int8 backbone is calibrated on that graph.
+void apply_features(const FeatureOptions &options, const LoadedModel &model, Graph &fused);
+
+// A backbone build's graph: `fused` dilated for --output-stride (passes: dilate_stages), cut
+// to the ops the requested features need (passes: select_features).
+void select_backbone(const FeatureOptions &options, Graph &fused);
 
 }  // namespace m1c::cli

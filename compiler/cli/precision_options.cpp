@@ -71,7 +71,8 @@ bool is_calibration_file(const std::string &path) {
 }  // namespace
 
 nlohmann::json apply_precision(const PrecisionOptions &o, const LoadedModel &model,
-                               const InputShape &shape, Graph &fused, std::ostream &log) {
+                               const InputShape &shape, const FeatureOptions &features, Graph &fused,
+                               std::ostream &log) {
     if (!o.int8()) {
         if (!o.calibration.empty() || !o.save_calibration.empty() || !o.method.empty())
             throw Error("--calibration, --save-calibration and --calibration-method need --precision int8");
@@ -97,15 +98,22 @@ nlohmann::json apply_precision(const PrecisionOptions &o, const LoadedModel &mod
         co.method = o.method.empty() ? quant::RangeMethod::Mse : quant::parse_range_method(o.method);
         co.spec_name = model.spec.name;
         co.checkpoint_sha256 = sha;
-        // Calibration runs the float32 model one sample at a time.
+        co.output_stride = features.backbone() ? features.output_stride : 32;
+        // Calibration runs the float32 model (or backbone) one sample at a time.
         Graph float1 = fold_and_fuse(build_graph(model.spec, model.format, model.weights,
                                                  InputShape{1, shape.height, shape.width}));
+        if (features.backbone()) select_backbone(features, float1);
         cal = quant::calibrate(float1, samples, co, log);
         origin = "calibrated on data";
     } else {
         cal = quant::load_calibration(source);
         if (!o.method.empty()) cal.method = quant::parse_range_method(o.method);
         origin = "calibration file";
+        const int stride = features.backbone() ? features.output_stride : 32;
+        if (cal.output_stride != stride)
+            throw Error(source + ": calibrated at output stride " + std::to_string(cal.output_stride) +
+                        ", this build has output stride " + std::to_string(stride) +
+                        ": the dilated stages compute other values; calibrate on data for this build");
         if (!sha.empty() && !cal.checkpoint_sha256.empty() && cal.checkpoint_sha256 != sha)
             log << "m1c: warning: " << source << " was calibrated for another checkpoint (SHA-256 "
                 << cal.checkpoint_sha256.substr(0, 12) << "..., this one " << sha.substr(0, 12)
@@ -132,7 +140,8 @@ nlohmann::json apply_precision(const PrecisionOptions &o, const LoadedModel &mod
               {"method", quant::range_method_name(cal.method)},
               {"samples", cal.samples},
               {"data", cal.data},
-              {"input_size", {cal.height, cal.width}}}}};
+              {"input_size", {cal.height, cal.width}},
+              {"output_stride", cal.output_stride}}}};
 }
 
 }  // namespace m1c::cli

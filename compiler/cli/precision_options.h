@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/feature_options.h"
 #include "frontend/load_model.h"
 #include "ir/build_graph.h"
 #include "ir/graph.h"
@@ -30,9 +31,12 @@ struct PrecisionOptions {
 void add_precision_options(CLI::App *cmd, PrecisionOptions &options);
 
 // For int8: calibrates on the data (or reads the calibration file), optionally saves it, and
-// annotates `fused` (passes.h: annotate_int8). Returns what the manifest records about it
-// ({"precision": "f32"} for float32). Throws m1c::Error on bad options or data.
+// annotates `fused` (passes.h: annotate_int8). A backbone build (`features`, after
+// apply_features) is calibrated on the backbone's own graph: dilated stages compute other
+// values. Returns what the manifest records about it ({"precision": "f32"} for float32).
+// Throws m1c::Error on bad options or data.
 nlohmann::json apply_precision(const PrecisionOptions &options, const LoadedModel &model,
-                               const InputShape &shape, Graph &fused, std::ostream &log);
+                               const InputShape &shape, const FeatureOptions &features, Graph &fused,
+                               std::ostream &log);
 
 }  // namespace m1c::cli

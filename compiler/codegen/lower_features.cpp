@@ -1,6 +1,8 @@
 // Backbone builds: the feature maps as pipeline outputs. Each is a copy of a conv op's
 // output (channels innermost inside the pipeline) into the NCHW layout PyTorch returns,
 // the copy's buffer constrained to the exact dense shape, so callers pass plain arrays.
+// In int8 pipelines the copy dequantizes the op's stored 8-bit codes: the outputs are
+// float32 either way (what a detector or segmentation head takes).
 #include "codegen/lower_common.h"
 #include "codegen/lowered.h"
 #include "core/error.h"
@@ -14,8 +16,15 @@ std::vector<Halide::Func> LoweredPipeline::outputs() const {
     return out;
 }
 
+Halide::Expr real_value(const LoweredPipeline &p, const LoweredConv &L, const Value &v) {
+    Halide::Expr e = L.out(p.c, p.x, p.y, p.n);
+    if (p.precision == Precision::F32) return e;
+    expect(v.quant.has_value(), L.name, "an int8 op output without its quantization");
+    const int zs = v.quant->zero_point + p.act_offset;
+    return (Halide::cast<float>(e) - float(zs)) * v.quant->scale;
+}
+
 void lower_feature_outputs(LoweredPipeline &p, const Graph &g) {
-    expect(p.precision == Precision::F32, "(graph)", "feature outputs are float32 only");
     expect(g.features.size() == g.feature_names.size() && !g.features.empty(), "(graph)",
            "feature outputs without names");
     std::vector<int> conv_of_value(g.values.size(), -1);
@@ -37,7 +46,7 @@ void lower_feature_outputs(LoweredPipeline &p, const Graph &g) {
         const LoweredConv &L = p.convs.at(size_t(f.conv));
         expect(L.cout == v.c && L.out_h == v.h && L.out_w == v.w, f.name, "shape disagrees with its conv");
         f.out = Halide::Func("feature_" + f.name);
-        f.out(p.x, p.y, p.c, p.n) = L.out(p.c, p.x, p.y, p.n);
+        f.out(p.x, p.y, p.c, p.n) = real_value(p, L, v);
         Halide::OutputImageParam b = f.out.output_buffer();
         b.dim(0).set_bounds(0, f.w).set_stride(1);
         b.dim(1).set_bounds(0, f.h).set_stride(f.w);

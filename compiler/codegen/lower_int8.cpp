@@ -282,13 +282,13 @@ void lower_conv(LoweredPipeline &p, const Graph &g, const Op &op, const std::str
     const QuantParams &qin = quant_of(src, op.name);
     const int zs = stored_zero(qin, p.act_offset);
     const Expr zs_code = Halide::cast(p.act_type, zs);
-    const int s = a.stride, pd = a.pad, k = a.kernel;
+    const int s = a.stride, pd = a.pad, k = a.kernel, dl = a.dilation;  // dl > 1: --output-stride
     L.pre = Func(fname + "_conv");
     L.dot4 = !L.from_image && L.kind == ConvKind::Dense;
 
     if (L.from_image) {
         // The stem in float32 from the float32 image (see "Float32 stem"); its output quantized.
-        expect(L.kind == ConvKind::Dense, op.name, "int8: a depthwise conv reading the image");
+        expect(L.kind == ConvKind::Dense && dl == 1, op.name, "int8: a depthwise or dilated conv reading the image");
         L.padded = Halide::BoundaryConditions::constant_exterior(p.input, 0.0f, {{0, src.w}, {0, src.h}});
         L.r = RDom(0, src.c, 0, k, 0, k, fname + "_r");  // (ci, kx, ky)
         L.pre(c, x, y, n) = W.add({c});
@@ -315,7 +315,7 @@ void lower_conv(LoweredPipeline &p, const Graph &g, const Op &op, const std::str
                 L.r = RDom({{0, kDot}, {0, G}, {0, k}, {0, k}}, fname + "_r");
                 L.pre(c, x, y, n) = 0;
                 L.pre(c, x, y, n) +=
-                    Halide::cast<int>(src_read(L.r.x + kDot * L.r.y, x * s + L.r.z - pd, y * s + L.r.w - pd, n)) *
+                    Halide::cast<int>(src_read(L.r.x + kDot * L.r.y, x * s + L.r.z * dl - pd, y * s + L.r.w * dl - pd, n)) *
                     Halide::cast<int>(W.w({L.r.x, c % kWeightBlock, L.r.y + G * (L.r.z + k * L.r.w), c / kWeightBlock}));
             }
         } else {
@@ -323,7 +323,7 @@ void lower_conv(LoweredPipeline &p, const Graph &g, const Op &op, const std::str
             for (int ky = 0; ky < k; ++ky)
                 for (int kx = 0; kx < k; ++kx)
                     sum = sum + Halide::cast<int>(W.w({c, kx, ky})) *
-                                    Halide::cast<int>(src_read(c, x * s + kx - pd, y * s + ky - pd, n));
+                                    Halide::cast<int>(src_read(c, x * s + kx * dl - pd, y * s + ky * dl - pd, n));
             L.pre(c, x, y, n) = sum;
         }
     }
@@ -428,6 +428,12 @@ LoweredPipeline lower_int8(const Graph &g, const InputShape &shape, bool externa
             lower_head(p, g, op, i, names[i], weights[i], chain);
         else
             lower_conv(p, g, op, names[i], weights[i], chain);
+    }
+    if (!g.features.empty()) {  // a backbone: feature maps (dequantized), no head
+        expect(chain.current == g.output && !p.output.defined(), "(graph)",
+               "a backbone graph must end in its last feature");
+        lower_feature_outputs(p, g);
+        return p;
     }
     expect(chain.current == g.output && p.output.defined(), "(graph)",
            "the graph must end in the pool+linear head");

@@ -107,7 +107,7 @@ struct LoweredConv {
     ConvKind kind = ConvKind::Dense;
     bool from_image = false;  // reads the NCHW pipeline input (the stem)
     int cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
-    int dilation = 1;  // taps dilation apart (--output-stride); float32 lowering only
+    int dilation = 1;  // taps dilation apart (--output-stride)
     int batch = 1, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
     bool relu = false;
 
@@ -190,8 +190,12 @@ struct LoweredPipeline {
 };
 
 // Backbone builds (lower_features.cpp): defines p.features from g.features, each the NCHW
-// copy of the conv op writing that value, output buffers fixed to its shape. Float32 only.
+// copy of the conv op writing that value (int8: dequantized), output buffers fixed to its shape.
 void lower_feature_outputs(LoweredPipeline &p, const Graph &g);
+
+// The real value of conv `L`'s output (graph value `v`) at (c, x, y, n): itself (float32),
+// or its stored 8-bit code dequantized, (code - stored zero) * scale (int8).
+Halide::Expr real_value(const LoweredPipeline &p, const LoweredConv &L, const Value &v);
 
 // Lowers a graph in codegen form (passes/pipeline.h: check_codegen_form) for `shape`.
 // Throws m1c::Error on a graph it cannot lower (not a chain, grouped convs other than

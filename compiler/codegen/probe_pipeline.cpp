@@ -19,21 +19,8 @@ struct ProbePipeline::Impl {
     std::vector<std::string> names;
     InputShape shape;
     int threads = 0;
+    bool head = false;  // a classifier: the pooled features and the logits too (not a backbone)
 };
-
-namespace {
-
-// The real value of op output `L.out` at (c, x, y, n): itself (float32), or its stored
-// code dequantized (int8).
-Halide::Expr real_value(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
-                        const Value &v) {
-    Halide::Expr e = L.out(p.c, p.x, p.y, p.n);
-    if (p.precision == codegen::Precision::F32) return e;
-    const int zs = v.quant->zero_point + p.act_offset;
-    return (Halide::cast<float>(e) - float(zs)) * v.quant->scale;
-}
-
-}  // namespace
 
 ProbePipeline::ProbePipeline(const Graph &fused, const InputShape &shape)
     : impl_(std::make_unique<Impl>()) {
@@ -55,7 +42,7 @@ ProbePipeline::ProbePipeline(const Graph &fused, const InputShape &shape)
         const codegen::LoweredConv &L = p.convs.at(conv++);
         const Value &v = fused.values.at(op.output);
         Halide::Func tap(L.out.name() + "_probe");
-        tap(p.c, p.x, p.y, p.n) = real_value(p, L, v);
+        tap(p.c, p.x, p.y, p.n) = codegen::real_value(p, L, v);
         // Constant bounds: with 40+ outputs of unknown size, Halide's loop partitioning
         // and LLVM took minutes on symbolic bounds; known shapes make it seconds.
         tap.bound(p.c, 0, v.c).bound(p.x, 0, v.w).bound(p.y, 0, v.h).bound(p.n, 0, v.n);
@@ -64,22 +51,26 @@ ProbePipeline::ProbePipeline(const Graph &fused, const InputShape &shape)
         m.dims.push_back({v.c, v.w, v.h, v.n});
         m.names.push_back(op.name);
     }
-    // The pooled features: the mean (float32), or the quantized mean dequantized (int8).
-    const codegen::LoweredHead &h = p.head;
-    Halide::Func pooled(h.pool.name() + "_probe");
-    if (p.precision == codegen::Precision::F32) {
-        pooled(p.c, p.n) = h.pool(p.c, p.n) / float(h.in_h * h.in_w);
-    } else {
-        const QuantParams &q = *fused.ops.back().as<LinearAttrs>().pooled_quant;
-        pooled(p.c, p.n) = (Halide::cast<float>(h.pooled(p.c, p.n)) - float(q.zero_point + p.act_offset)) * q.scale;
-    }
-    pooled.bound(p.c, 0, h.features).bound(p.n, 0, h.batch);
-    m.taps.push_back(pooled);
-    m.dims.push_back({h.features, h.batch, 1, 1});
-    m.names.push_back(h.name + ".pooled");
-
     outputs = m.taps;
-    outputs.push_back(p.output);
+    m.head = p.output.defined();
+    if (m.head) {
+        // The pooled features: the mean (float32), or the quantized mean dequantized (int8).
+        const codegen::LoweredHead &h = p.head;
+        Halide::Func pooled(h.pool.name() + "_probe");
+        if (p.precision == codegen::Precision::F32) {
+            pooled(p.c, p.n) = h.pool(p.c, p.n) / float(h.in_h * h.in_w);
+        } else {
+            const QuantParams &q = *fused.ops.back().as<LinearAttrs>().pooled_quant;
+            pooled(p.c, p.n) =
+                (Halide::cast<float>(h.pooled(p.c, p.n)) - float(q.zero_point + p.act_offset)) * q.scale;
+        }
+        pooled.bound(p.c, 0, h.features).bound(p.n, 0, h.batch);
+        m.taps.push_back(pooled);
+        m.dims.push_back({h.features, h.batch, 1, 1});
+        m.names.push_back(h.name + ".pooled");
+        outputs = m.taps;
+        outputs.push_back(p.output);
+    }
     try {
         m.pipeline = Halide::Pipeline(outputs);
         m.pipeline.compile_jit(m.target);
@@ -105,18 +96,20 @@ ProbeResult ProbePipeline::run(const float *input_nchw) {
     m.lowered.input.set(in);
     ProbeResult result;
     std::vector<Halide::Buffer<>> buffers;
-    const size_t convs = m.taps.size() - 1;
+    const size_t convs = m.taps.size() - (m.head ? 1 : 0);
     result.ops.resize(convs);
     for (size_t i = 0; i < convs; ++i) {
         const auto &d = m.dims[i];
         result.ops[i].resize(size_t(d[0]) * d[1] * d[2] * d[3]);
         buffers.push_back(Halide::Buffer<float>(result.ops[i].data(), {d[0], d[1], d[2], d[3]}));
     }
-    const auto &pd = m.dims.back();
-    result.pooled.resize(size_t(pd[0]) * pd[1]);
-    buffers.push_back(Halide::Buffer<float>(result.pooled.data(), {pd[0], pd[1]}));
-    result.logits.resize(size_t(m.lowered.num_classes) * s.batch);
-    buffers.push_back(Halide::Buffer<float>(result.logits.data(), {m.lowered.num_classes, s.batch}));
+    if (m.head) {
+        const auto &pd = m.dims.back();
+        result.pooled.resize(size_t(pd[0]) * pd[1]);
+        buffers.push_back(Halide::Buffer<float>(result.pooled.data(), {pd[0], pd[1]}));
+        result.logits.resize(size_t(m.lowered.num_classes) * s.batch);
+        buffers.push_back(Halide::Buffer<float>(result.logits.data(), {m.lowered.num_classes, s.batch}));
+    }
     codegen::jit_set_num_threads(m.target, m.threads);
     try {
         m.pipeline.realize(Halide::Realization(buffers), m.target);

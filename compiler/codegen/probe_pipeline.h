@@ -16,8 +16,8 @@ struct ProbeResult {
     // Per fused conv op, in graph order: its output, real values, channels innermost:
     // element (c, x, y, n) at ((n * H + y) * W + x) * C + c.
     std::vector<std::vector<float>> ops;
-    std::vector<float> pooled;  // the head's pooled features (n, c): n * F + c
-    std::vector<float> logits;  // (n, k)
+    std::vector<float> pooled;  // the head's pooled features (n, c): n * F + c; empty: a backbone
+    std::vector<float> logits;  // (n, k); empty: a backbone
 };
 
 class ProbePipeline {
@@ -28,7 +28,8 @@ public:
     ProbePipeline(const ProbePipeline &) = delete;
     ProbePipeline &operator=(const ProbePipeline &) = delete;
 
-    // Names of the probed tensors, in ProbeResult order: the conv ops, then "<head>.pooled".
+    // Names of the probed tensors, in ProbeResult order: the conv ops, then "<head>.pooled"
+    // (a classifier; a backbone graph, passes.h select_features, has no head).
     const std::vector<std::string> &names() const;
     const InputShape &shape() const;
     void set_num_threads(int n);

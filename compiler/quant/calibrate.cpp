@@ -63,7 +63,7 @@ Calibration calibrate(const Graph &fused, const SampleSet &samples, const Calibr
             };
             observe(0, image);
             for (size_t t = 0; t < r.ops.size(); ++t) observe(t + 1, r.ops[t]);
-            observe(names.size() - 1, r.pooled);
+            if (!r.pooled.empty()) observe(names.size() - 1, r.pooled);  // a classifier
             progress.step(i + 1);
         }
     }
@@ -75,6 +75,7 @@ Calibration calibrate(const Graph &fused, const SampleSet &samples, const Calibr
     c.height = samples.height;
     c.width = samples.width;
     c.method = options.method;
+    c.output_stride = options.output_stride;
     for (size_t t = 0; t < names.size(); ++t) {
         TensorRanges tr;
         tr.name = names[t];

@@ -17,9 +17,11 @@ struct CalibrateOptions {
     int threads = 0;      // 0: all cores
     RangeMethod method = RangeMethod::Mse;
     std::string spec_name, checkpoint_sha256;  // recorded in the calibration
+    int output_stride = 32;                    // recorded: the graph's (16, 8: dilated backbone)
 };
 
-// `fused`: the float32 fused graph at batch 1 and the samples' size. Progress goes to `log`.
+// `fused`: the float32 fused graph at batch 1 and the samples' size (a classifier, or a
+// backbone's graph: cli/feature_options.h select_backbone). Progress goes to `log`.
 Calibration calibrate(const Graph &fused, const SampleSet &samples, const CalibrateOptions &options,
                       std::ostream &log);
 

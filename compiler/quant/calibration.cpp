@@ -39,6 +39,7 @@ nlohmann::json calibration_json(const Calibration &c) {
             {"samples", c.samples},
             {"data", c.data},
             {"input_size", {c.height, c.width}},
+            {"output_stride", c.output_stride},
             {"method", range_method_name(c.method)},
             {"tensors", tensors}};
 }
@@ -82,6 +83,12 @@ Calibration calibration_from_json(const nlohmann::json &j, const std::string &pa
         throw Error(where + ": key \"input_size\": expected [H, W]");
     c.height = size[0];
     c.width = size[1];
+    if (j.contains("output_stride")) {  // absent in files written before backbone builds: 32
+        const nlohmann::json &os = j["output_stride"];
+        if (!os.is_number_integer() || (os != 32 && os != 16 && os != 8))
+            throw Error(where + ": key \"output_stride\": expected 32, 16 or 8");
+        c.output_stride = os;
+    }
     const nlohmann::json &method = member(j, "method", where);
     if (!method.is_string()) throw Error(where + ": key \"method\": expected a string");
     try {

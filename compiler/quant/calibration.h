@@ -4,10 +4,12 @@
 // without the data), applied to the fused graph by passes/annotate_int8.h.
 //
 // File (JSON): {"m1c_calibration": 1, "model": {"spec", "checkpoint_sha256"}, "samples",
-// "data", "input_size": [H, W], "method", "tensors": [{"name", "min", "max",
+// "data", "input_size": [H, W], "output_stride", "method", "tensors": [{"name", "min", "max",
 // "ranges": {"minmax": [lo, hi], "percentile": [lo, hi], "mse": [lo, hi]}}, ...]}.
 // Tensor names: "input" (the image), each fused conv op's name (its output), and
-// "<head>.pooled" (the pooled features).
+// "<head>.pooled" (the pooled features; a backbone build has no head). "output_stride":
+// 32, or 16/8 for a dilated backbone (--output-stride), whose last stages compute other
+// values under the same op names: a calibration is only used at its own output stride.
 #pragma once
 #include <map>
 #include <string>
@@ -29,6 +31,7 @@ struct TensorRanges {
 struct Calibration {
     std::string spec_name, checkpoint_sha256, data;
     int samples = 0, height = 0, width = 0;
+    int output_stride = 32;  // the graph observed: 16 or 8 for a dilated backbone
     RangeMethod method = RangeMethod::Mse;  // the method used unless told otherwise
     std::vector<TensorRanges> tensors;
 

@@ -1,9 +1,11 @@
 /* Runs one m1c backbone library (--features) on a reference input and compares every
  * feature map with PyTorch's (forward hooks on the stages), as a user program would (C99,
  * only the generated header). Built with -DM1C_HEADER="name.h" -DM1C_NAME=name
- * [-DM1C_FIRMWARE]. Usage: run_features input.npy ref0.npy ref1.npy ...
+ * [-DM1C_FIRMWARE] [-DM1C_MIN_COSINE=0.99]. Usage: run_features input.npy ref0.npy ref1.npy ...
  * Checks N_NUM_FEATURES against the references given and N_feature_size(i) against each
- * reference's size; prints max|diff| / max|ref| per feature; exits 1 above 1e-4. */
+ * reference's size; prints max|diff| / max|ref| and the cosine similarity per feature; exits
+ * 1 above 1e-4 (float32), or with M1C_MIN_COSINE (int8 against PyTorch's float32) below that
+ * cosine. */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <math.h>
 #include <stdio.h>
@@ -45,7 +47,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (i = 0; i < API(_NUM_FEATURES); ++i) {
-        double diff = 0, mx = 0;
+        double diff = 0, mx = 0, dot = 0, gg = 0, rr = 0, cosine;
         float *ref = npy_read_f32(argv[2 + i], &n_ref);
         if (!ref || (size_t)n_ref != API(_feature_size)(i)) {
             fprintf(stderr, "feature %d: reference has %ld floats, the library %lu\n", i, n_ref,
@@ -56,9 +58,17 @@ int main(int argc, char **argv) {
             double d = fabs((double)features[i][j] - ref[j]);
             if (d > diff) diff = d;
             if (fabs(ref[j]) > mx) mx = fabs(ref[j]);
+            dot += (double)features[i][j] * ref[j];
+            gg += (double)features[i][j] * features[i][j];
+            rr += (double)ref[j] * ref[j];
         }
-        printf("feature %d: max|diff|/max|ref| = %.3g\n", i, mx > 0 ? diff / mx : diff);
+        cosine = gg > 0 && rr > 0 ? dot / sqrt(gg * rr) : 0;
+        printf("feature %d: max|diff|/max|ref| = %.3g, cosine %.5f\n", i, mx > 0 ? diff / mx : diff, cosine);
+#ifdef M1C_MIN_COSINE
+        if (!(cosine >= M1C_MIN_COSINE)) failed = 1;
+#else
         if (!(diff <= 1e-4 * mx)) failed = 1;
+#endif
         free(ref);
     }
     return failed;
