@@ -84,7 +84,8 @@ endif()
 
 # ---- int8 (--precision int8 x86-64-all): each target with its own int8 lowering -----------
 # Calibrated once (int8.cmake's saved ranges of the custom spec: the host int8 library's
-# quantization), u8 activations on every x86-64 target (vpmaddubsw zmm/ymm, pmaddubsw xmm).
+# quantization), u8 activations on every x86-64 target (no VNNI in the preset: vpmaddwd
+# on AVX-512 and AVX2, pmaddwd on SSE4.1).
 # Against PyTorch's float32 logits with int8.cmake's floor for this model (cosine 0.995),
 # natively, under Haswell and Nehalem, each for the target it picked; and against the host
 # int8 library's logits (the same integers; float epilogues round differently without FMA).
