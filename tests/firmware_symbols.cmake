@@ -18,7 +18,24 @@ foreach(line IN LISTS lines)
     list(APPEND names ${CMAKE_MATCH_1})
   endif()
 endforeach()
+# A multi-target library holds several objects (a pipeline per target, the dispatcher, the
+# runtime): what one object names and another defines is not undefined in the library.
+execute_process(COMMAND ${NM} --defined-only ${LIBRARY} OUTPUT_VARIABLE defined_out ERROR_VARIABLE err
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} --defined-only ${LIBRARY} failed: ${err}")
+endif()
+string(REPLACE "\n" ";" lines "${defined_out}")
+set(defined)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^[0-9a-fA-F]+[ \t]+[A-Za-z][ \t]+([^ \t]+)$")
+    list(APPEND defined ${CMAKE_MATCH_1})
+  endif()
+endforeach()
 list(REMOVE_DUPLICATES names)
+if(defined)
+  list(REMOVE_ITEM names ${defined})
+endif()
 list(SORT names)
 set(allowed
   halide_malloc halide_free halide_error halide_print           # defined by N.h

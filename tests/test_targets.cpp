@@ -162,16 +162,40 @@ TEST(TargetList, PresetsAndListsParseAndBadListsAreRefused) {
     }
 }
 
-TEST(TargetList, CliRefusesListsWithFirmwareAndBadLists) {
+TEST(TargetList, CliRefusesBadLists) {
     const auto dir = m1c::test::fresh_dir("test_targets", "cli_lists");
     const std::string model = "compile --spec " + m1c::test::fixture("custom.json") + " --weights " +
                               m1c::test::fixture("custom.pth.tar") + " --input-size 64x64 --name x --out-dir " +
                               dir.string();
-    auto r = m1c::test::run_m1c(model + " --target x86-64-all --firmware");
-    EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_NE(r.output.find("--firmware takes one target"), std::string::npos) << r.output;
-    r = m1c::test::run_m1c(model + " --target x86-64-linux,arm-64-linux");
+    auto r = m1c::test::run_m1c(model + " --target x86-64-linux,arm-64-linux");
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("another architecture or OS"), std::string::npos) << r.output;
     EXPECT_FALSE(std::filesystem::exists(dir / "libx.a"));
+}
+
+// Firmware and int8 together with a preset: every target planned (the workspace is the
+// largest), each lowered to int8 on its own, one calibration. (Run: tests/dispatch.cmake.)
+TEST(TargetList, FirmwareInt8ListGetsAWorkspacePerTarget) {
+    const auto dir = m1c::test::fresh_dir("test_targets", "fw_int8_list");
+    const auto r = m1c::test::run_m1c("compile --spec " + m1c::test::fixture("custom.json") + " --weights " +
+                                      m1c::test::fixture("custom.pth.tar") +
+                                      " --input-size 64x64 --target x86-64-all --firmware --precision int8"
+                                      " --calibration random:2 --name x --out-dir " + dir.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto manifest = m1c::test::read_json((dir / "x.json").string());
+    ASSERT_EQ(manifest["targets"].size(), 3u);
+    const auto &per_target = manifest["memory"]["per_target"];
+    ASSERT_EQ(per_target.size(), 3u);
+    int64_t largest = 0;
+    for (const auto &t : per_target) largest = std::max(largest, t["workspace_bytes"].get<int64_t>());
+    EXPECT_EQ(manifest["memory"]["workspace_bytes"].get<int64_t>(), largest);
+    EXPECT_NE(per_target[2]["target"].get<std::string>().find("x86-64-noos-sse41"), std::string::npos);
+    EXPECT_EQ(manifest["precision"]["precision"].get<std::string>(), "int8");
+    std::ifstream in(dir / "x.h");
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string header = text.str();
+    EXPECT_NE(header.find("#define x_WORKSPACE_BYTES " + std::to_string(largest) + "u"), std::string::npos);
+    EXPECT_NE(header.find("x_m1c_select_plan"), std::string::npos);
+    EXPECT_NE(header.find("#define x_TARGET_COUNT 3"), std::string::npos);
 }

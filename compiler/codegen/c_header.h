@@ -30,7 +30,9 @@ struct HeaderInfo {
     // Firmware (N_run_in with a caller-owned workspace, no heap; see memory_plan.h).
     bool firmware = false;
     int64_t workspace_bytes = 0, workspace_alignment = 64, guard_bytes = 64;
-    std::vector<std::pair<int64_t, int64_t>> plan;  // (offset, bytes) of each halide_malloc
+    // (offset, bytes) of each halide_malloc, one plan per target (in `targets` order); the
+    // workspace holds the largest.
+    std::vector<std::vector<std::pair<int64_t, int64_t>>> plans;
     // Backbone builds: the feature maps N_run_features returns (NCHW float32) instead of
     // logits; empty for classifiers.
     struct Feature {
@@ -50,6 +52,16 @@ std::string c_header_text(const HeaderInfo &info);
 // into N_run_features / N_run_features_in with N_NUM_FEATURES, N_feature_size(i) and the
 // shapes documented. Returns `text` unchanged when info.features is empty.
 std::string with_feature_outputs(const HeaderInfo &info, std::string text);
+
+// Run-time dispatch in N.h (c_header_dispatch.cpp), with @N@ (and in dispatch_text
+// @RUN_FN@) left for c_header_text to fill: N_TARGET_COUNT, N_m1c_target_index() and
+// N_selected_target(); the ARM64 HWCAP check N_m1c_can_use; for firmware the plan tables
+// (and N_m1c_select_plan with several targets), and the lines of N_run_in_sized that set
+// the run's plan.
+std::string dispatch_text(const HeaderInfo &h);
+std::string arm_can_use_text(const HeaderInfo &h);
+std::string firmware_plan_text(const HeaderInfo &h);
+std::string firmware_plan_select_text(const HeaderInfo &h);
 
 // A C identifier usable as a library name (and prefix of every macro and function).
 bool valid_library_name(const std::string &name);

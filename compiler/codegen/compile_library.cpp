@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
-#include <optional>
 #include <sstream>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "codegen/object_sizes.h"
 #include "codegen/sha256.h"
 #include "codegen/target_list.h"
+#include "codegen/target_build.h"
 #include "codegen/targets.h"
 #include "core/error.h"
 #include "passes/pipeline.h"
@@ -90,11 +90,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     // One target, or several in one library dispatching at run time (target_list.h).
     std::vector<Halide::Target> targets = codegen::parse_target_list(options.target, int8);
     const bool multi = targets.size() > 1;
-    if (multi && options.firmware)
-        throw Error("--firmware takes one target (a firmware library is built for one known CPU), not \"" +
-                    options.target + "\"");
-    if (multi && int8)
-        throw Error("--precision int8 takes one target for now, not \"" + options.target + "\"");
+    const Halide::Target requested = targets.front();  // its OS, before firmware's "noos"
     for (Halide::Target &t : targets) {
         if (options.firmware) t = codegen::firmware_target(t);
         t = t.with_feature(Halide::Target::UserContext);
@@ -108,29 +104,20 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
         << shape.batch << "x3x" << shape.height << "x" << shape.width << ", weights "
         << (options.external_weights ? "external" : "embedded")
         << (options.weights_f16 ? " float16" : "") << (options.firmware ? ", firmware" : "")
-        << ")\n";
-    codegen::LoweredPipeline p = codegen::lower_any(
-        fused, shape, options.external_weights,
-        options.weights_f16 ? codegen::WeightsDType::F16 : codegen::WeightsDType::F32, target);
-    schedules::ScheduleReport report;
-    std::optional<codegen::FirmwarePlan> firmware;
+        << (multi ? ", " + std::to_string(targets.size()) + " targets" : "") << ")\n";
+    const std::vector<codegen::TargetBuild> builds = codegen::build_targets(fused, shape, options, targets, log);
+    const codegen::LoweredPipeline &p = *builds.front().pipeline;
+    const schedules::ScheduleReport &report = builds.front().schedule;
     double trace_seconds = 0;
-    if (options.firmware) {
-        const auto t_trace = std::chrono::steady_clock::now();
-        firmware = codegen::plan_firmware(p, fused, target);
-        trace_seconds = seconds_since(t_trace);
-        report = firmware->schedule;
-        const codegen::MemoryPlan &mp = firmware->memory;
-        if (mp.workspace_bytes >= (int64_t(1) << 32))
-            throw Error("--firmware: the workspace would be " + std::to_string(mp.workspace_bytes) +
-                        " bytes; at most 4 GiB is supported");
-        log << "m1c: workspace " << mp.workspace_bytes << " bytes for " << mp.blocks.size()
-            << " allocations (all activations held whole: " << mp.naive_activation_bytes
-            << " bytes); traced in " << std::fixed << std::setprecision(1) << trace_seconds
-            << " s\n" << std::defaultfloat;
-    } else {
-        report = codegen::apply_schedule(p, target, options.schedule, log);
-    }
+    for (const codegen::TargetBuild &b : builds) trace_seconds += b.trace_seconds;
+    // Firmware: N_WORKSPACE_BYTES is the largest of the targets' workspaces.
+    const int largest = codegen::largest_workspace(builds);
+    const codegen::MemoryPlan *workspace = largest >= 0 ? &builds[size_t(largest)].firmware->memory : nullptr;
+    if (workspace)
+        log << "m1c: workspace " << workspace->workspace_bytes << " bytes for " << workspace->blocks.size()
+            << " allocations (all activations held whole: " << workspace->naive_activation_bytes
+            << " bytes)" << (multi ? ", the largest of the targets'" : "") << "; traced in " << std::fixed
+            << std::setprecision(1) << trace_seconds << " s\n" << std::defaultfloat;
     const double lower_seconds = seconds_since(t_lower) - trace_seconds;
     log << "m1c: schedule " << report.name << "\n";
 
@@ -155,34 +142,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     log << "m1c: compiling for " << target_str << " ..." << std::flush;
     const auto t_compile = std::chrono::steady_clock::now();
     try {
-        if (options.firmware) {
-            // Lowered once, checked for threads, then compiled.
-            Halide::Module module = Halide::Pipeline(p.outputs()).compile_to_module(p.arguments(), fn, target);
-            codegen::check_single_threaded(module);
-            module.compile({{Halide::OutputFileType::static_library, (tmp / ("lib" + name + ".a")).string()}});
-        } else if (multi) {
-            // Each target lowered and scheduled on its own (schedules are per target), the
-            // first with `p`; Halide adds the dispatcher `fn` and one runtime.
-            auto module_for = [&](const std::string &sub_fn, const Halide::Target &t) {
-                if (t.without_feature(Halide::Target::NoRuntime) == targets.front()) return Halide::Pipeline(p.output).compile_to_module(p.arguments(), sub_fn, t);
-                codegen::LoweredPipeline q = codegen::lower_any(
-                    fused, shape, options.external_weights,
-                    options.weights_f16 ? codegen::WeightsDType::F16 : codegen::WeightsDType::F32, t);
-                if (q.weights.payload() != p.weights.payload())
-                    throw Error("internal error: the external weights of " + t.to_string() + " differ from " +
-                                target.to_string() + "'s; a multi-target library needs one weights file");
-                std::ostringstream sub_log;
-                const schedules::ScheduleReport r = codegen::apply_schedule(q, t, options.schedule, sub_log);
-                log << "\nm1c:   " << t.to_string() << ": schedule " << r.name << std::flush;
-                return Halide::Pipeline(q.output).compile_to_module(q.arguments(), sub_fn, t);
-            };
-            Halide::compile_multitarget(fn, {{Halide::OutputFileType::static_library, (tmp / ("lib" + name + ".a")).string()}},
-                                        targets, {}, module_for);
-            log << "\nm1c: " << targets.size() << " targets compiled in";
-        } else {
-            Halide::Pipeline(p.outputs())
-                .compile_to_static_library((tmp / ("lib" + name)).string(), p.arguments(), fn, target);
-        }
+        codegen::compile_builds(builds, fn, (tmp / ("lib" + name + ".a")).string(), options.firmware);
     } catch (const Halide::Error &e) {
         log << " failed\n";
         throw Error("Halide failed to compile " + name + " for " + target_str + ": " + e.what());
@@ -214,8 +174,10 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
         h.targets.push_back(t.to_string());
         h.target_features.push_back(codegen::target_feature_words(t));
     }
+    // (a firmware library asked for Linux/Android keeps the check: its OS is "noos" only to
+    // Halide's runtime)
     h.arm_hwcaps = multi && target.arch == Halide::Target::ARM &&
-                   (target.os == Halide::Target::Linux || target.os == Halide::Target::Android);
+                   (requested.os == Halide::Target::Linux || requested.os == Halide::Target::Android);
     h.arm_dot_prod_bit = int(Halide::Target::ARMDotProd);
     h.arm_fp16_bit = int(Halide::Target::ARMFp16);
     h.batch = shape.batch;
@@ -224,12 +186,15 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
     h.classes = p.num_classes;
     for (const codegen::LoweredFeature &f : p.features) h.features.push_back({f.name, f.n, f.c, f.h, f.w});
     h.external_weights = options.external_weights;
-    if (firmware) {
+    if (workspace) {
         h.firmware = true;
-        h.workspace_bytes = firmware->memory.workspace_bytes;
+        h.workspace_bytes = workspace->workspace_bytes;
         h.workspace_alignment = codegen::MemoryPlan::kAlignment;
         h.guard_bytes = codegen::MemoryPlan::kGuardBytes;
-        for (const auto &b : firmware->memory.blocks) h.plan.emplace_back(b.offset, b.bytes);
+        for (const codegen::TargetBuild &b : builds) {
+            h.plans.emplace_back();
+            for (const auto &block : b.firmware->memory.blocks) h.plans.back().emplace_back(block.offset, block.bytes);
+        }
     }
 
     codegen::ManifestInfo info;
@@ -254,7 +219,7 @@ void compile_library(const LoadedModel &model, const Graph &fused, const InputSh
         for (const auto &[cls, n] : isa.counts) log << ", " << cls << " " << n;
         log << "\n";
     }
-    if (firmware) info.memory = codegen::memory_plan_json(firmware->memory, /*with_blocks=*/true);
+    if (workspace) info.memory = codegen::firmware_memory_json(builds, largest);
 
     std::vector<std::string> files{"lib" + name + ".a"};
     if (options.external_weights) {

@@ -2,7 +2,7 @@
  *   -DM1C_HEADER="name.h" -DM1C_NAME=name, linked with no_heap_guard.c and
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=posix_memalign,
  *   --wrap=aligned_alloc,--wrap=pthread_create
- * Usage: firmware_checks input.npy logits.npy [--tolerance T] [--repeat K]
+ * Usage: firmware_checks input.npy logits.npy [--tolerance T] [--repeat K] [--expect-target TEXT]
  * Every call into the library runs with the guard armed: a heap or thread call aborts.
  *   1. null input/logits/workspace -> ERR_NULL_ARGUMENT; misaligned workspace -> ERR_BAD_WORKSPACE
  *   2. a workspace of exactly N_WORKSPACE_BYTES between two inaccessible pages, filled with
@@ -10,7 +10,9 @@
  *      given); a second run in the dirty workspace gives the same logits bit for bit
  *   3. N_run_in_sized with N_WORKSPACE_BYTES - 64 bytes, again ending at an inaccessible
  *      page: ERR_WORKSPACE_TOO_SMALL, no access outside
- * Prints the stack depth the run used (stack painting) and the time per run. */
+ * Prints the stack depth the run used (stack painting) and the time per run, and the target
+ * N_run_in uses here (N_selected_target): --expect-target TEXT fails unless it contains TEXT
+ * (multi-target libraries). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +80,7 @@ int main(int argc, char **argv) {
     long n_in = 0, n_ref = 0, i;
     float *input, *ref, *logits, *logits2;
     double tolerance = 1e-4, max_diff = 0, max_ref = 0, t0, ms;
+    const char *expect_target = NULL;
     int repeat = 1, r, status;
     unsigned char *ws, *misaligned_ws, *small_ws;
     void *map1, *map2;
@@ -86,7 +89,8 @@ int main(int argc, char **argv) {
     char msg[200];
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s input.npy logits.npy [--tolerance T] [--repeat K]\n", argv[0]);
+        fprintf(stderr, "usage: %s input.npy logits.npy [--tolerance T] [--repeat K] [--expect-target TEXT]\n",
+                argv[0]);
         return 2;
     }
     for (i = 3; i < argc; ++i) {
@@ -94,6 +98,8 @@ int main(int argc, char **argv) {
             tolerance = atof(argv[++i]);
         else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
             repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--expect-target") == 0 && i + 1 < argc)
+            expect_target = argv[++i];
         else {
             fprintf(stderr, "unknown argument %s\n", argv[i]);
             return 2;
@@ -120,6 +126,11 @@ int main(int argc, char **argv) {
     expect(ws_bytes == (size_t)API(_WORKSPACE_BYTES) && ws_bytes % API(_WORKSPACE_ALIGNMENT) == 0,
            "N_workspace_bytes() == N_WORKSPACE_BYTES, a multiple of the alignment");
     printf("workspace: %lu bytes, %d planned blocks\n", (unsigned long)ws_bytes, (int)API(_WORKSPACE_BLOCKS));
+    printf("selected target: %s (of %d)\n", API(_selected_target)(), (int)API(_TARGET_COUNT));
+    if (expect_target) {
+        sprintf(msg, "the selected target contains \"%.100s\"", expect_target);
+        expect(strstr(API(_selected_target)(), expect_target) != NULL, msg);
+    }
 
     /* 1. bad arguments: error codes, no crash, no heap */
     misaligned_ws = ws + 8;
