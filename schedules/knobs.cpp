@@ -1,6 +1,8 @@
 // The walk that applies per-op knobs with the templates. See knobs.h.
 #include "knobs.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "templates_int8.h"
 
@@ -9,6 +11,24 @@ namespace m1c::schedules {
 namespace {
 // With fewer output rows than this, parallelise over (channel tiles x rows) instead.
 constexpr int kParallelRowsMin = 14;
+
+// AVX2 (16 vector registers) only, what `m1c tune` found on S1
+// (schedules/tuned/amd-epyc-avx2-s1.json, confirmed side by side with the default):
+//  - depthwise convs with outputs of 14x14 and smaller, and 28x28 at stride 1, computed whole
+//    at root (rows in parallel), two vectors of channels at a time, no pixel unroll, instead
+//    of row by row inside their pointwise consumer: 4-8% per unit;
+//  - the stem parallel over (channel tiles x rows): its 16-channel weights stay in registers
+//    over all rows, 6% of the stem.
+// Not on AVX-512 or ARM (their tuned records keep the defaults), nor single-threaded
+// (firmware: the row-by-row depthwise keeps the workspace small), nor int8 (not tuned).
+bool avx2_tuned(const codegen::LoweredPipeline &p, const CpuParams &cp) {
+    return cp.name == "x86-avx2" && !cp.single_threaded && p.precision == codegen::Precision::F32;
+}
+
+bool avx2_depthwise_at_root(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
+                            const CpuParams &cp) {
+    return avx2_tuned(p, cp) && (L.out_w <= 14 || (L.out_w <= 28 && L.stride == 1));
+}
 }  // namespace
 
 Halide::Func tiled_func(codegen::LoweredConv &L) {
@@ -33,11 +53,21 @@ std::vector<OpKnobs> default_knobs(const codegen::LoweredPipeline &p, const CpuP
         k[i].dense.tx = t.tx;
         // Single-threaded (firmware): always by rows, so that every depthwise op feeding a
         // pointwise one is computed a row at a time inside it (small intermediates).
-        k[i].dense.rows = cp.single_threaded || L.out_h >= kParallelRowsMin;
+        const bool avx2_stem = L.from_image && avx2_tuned(p, cp);
+        k[i].dense.rows = cp.single_threaded || (L.out_h >= kParallelRowsMin && !avx2_stem);
     }
-    for (size_t i = 0; i < p.convs.size(); ++i)
-        if (p.convs[i].kind == codegen::ConvKind::Depthwise)
-            k[i].dw = default_depthwise_knobs(p.convs[i], can_compute_inside(p, i, k), cp);
+    for (size_t i = 0; i < p.convs.size(); ++i) {
+        const auto &L = p.convs[i];
+        if (L.kind != codegen::ConvKind::Depthwise) continue;
+        const bool inside = can_compute_inside(p, i, k);
+        if (inside && avx2_depthwise_at_root(p, L, cp)) {
+            k[i].dw = default_depthwise_knobs(L, false, cp);
+            k[i].dw.ux = 1;
+            while (k[i].dw.lanes * 2 <= std::min(2 * cp.vector_floats, L.channels())) k[i].dw.lanes *= 2;
+        } else {
+            k[i].dw = default_depthwise_knobs(L, inside, cp);
+        }
+    }
     return k;
 }
 

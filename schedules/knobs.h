@@ -27,7 +27,9 @@ Halide::Func tiled_func(codegen::LoweredConv &L);
 bool can_compute_inside(const codegen::LoweredPipeline &p, size_t i, const std::vector<OpKnobs> &k);
 
 // Today's hand choices: choose_conv_tile, rows when out_h >= 14 (always when single
-// threaded), depthwise inside its consumer whenever it can be.
+// threaded), depthwise inside its consumer whenever it can be; on AVX2 (knobs.cpp) the
+// depthwise convs of 28x28 at stride 1 and of 14x14 and smaller at root instead, and the
+// stem parallel over channel tiles x rows.
 std::vector<OpKnobs> default_knobs(const codegen::LoweredPipeline &p, const CpuParams &cp);
 
 // Schedules every op with `knobs` (one per conv; a depthwise op whose `inside` cannot hold

@@ -39,6 +39,12 @@ TuningRecord parse_record(const json &r, const std::string &where) {
     t.target = r.at("target").get<std::string>();
     if (!Halide::Target::validate_target_string(t.target))
         fail("\"target\" \"" + t.target + "\" is not a Halide target string");
+    if (r.contains("threads")) {
+        const json &n = r.at("threads");
+        if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > 1024)
+            fail("\"threads\" must be an integer from 0 (all cores) to 1024");
+        t.threads = int(n.get<int64_t>());
+    }
     t.op = r.at("op");
     if (!t.op.is_object() || t.op.empty()) fail("\"op\" must be a non-empty object");
     t.config = r.at("config");
@@ -79,9 +85,10 @@ std::vector<TuningRecord> read_records(const std::string &path) {
     if (!j.is_object() || !j.contains("m1c_tuning_records"))
         throw Error(path + ": not an m1c tuning records file (no \"m1c_tuning_records\" key)");
     const json &v = j.at("m1c_tuning_records");
-    if (!v.is_number_integer() || v.get<int64_t>() != kRecordsVersion)
+    if (!v.is_number_integer() || v.get<int64_t>() < kOldestRecordsVersion ||
+        v.get<int64_t>() > kRecordsVersion)
         throw Error(path + ": records version " + v.dump() + " is not supported (expected " +
-                    std::to_string(kRecordsVersion) + ")");
+                    std::to_string(kOldestRecordsVersion) + " to " + std::to_string(kRecordsVersion) + ")");
     if (!j.contains("records") || !j.at("records").is_array())
         throw Error(path + ": \"records\" must be an array");
     std::vector<TuningRecord> out;
@@ -94,7 +101,7 @@ std::vector<TuningRecord> read_records(const std::string &path) {
 void write_records(const std::string &path, const std::vector<TuningRecord> &records) {
     json rs = json::array();
     for (const TuningRecord &r : records) {
-        json o{{"device", r.device}, {"target", r.target}, {"op", r.op}, {"config", r.config},
+        json o{{"device", r.device}, {"target", r.target}, {"threads", r.threads}, {"op", r.op}, {"config", r.config},
                {"median_ms", r.median_ms}, {"runs", r.runs}};
         if (!r.when.empty()) o["when"] = r.when;
         if (r.confirmed) o["confirmed"] = true;

@@ -1,9 +1,12 @@
 // Tuning records (`m1c tune --out FILE`, read by `--schedule FILE`): one measured
 // configuration of one tuning unit on one device, as JSON:
-//   {"m1c_tuning_records": 1, "records": [
+//   {"m1c_tuning_records": 2, "records": [
 //     {"device": {"cpu": "AMD EPYC ...", "features": ["avx512", ...], "runner": "local"},
-//      "target": "x86-64-linux-avx512-...", "op": {<unit_key>}, "config": {<knobs>},
+//      "target": "x86-64-linux-avx512-...", "threads": 1, "op": {<unit_key>}, "config": {<knobs>},
 //      "median_ms": 0.081, "runs": 15, "when": "2026-11-25T00:10:00Z"}, ...]}
+// "threads": the Halide threads the unit was measured with (`m1c tune --threads`; 0: all the
+// device's cores). Version 1 files (no "threads") are read as measured with 1 thread, the
+// only count `m1c tune` measured with before version 2.
 // Every measured configuration is kept (the search resumes from them); users take the
 // fastest per op. "median_ms" is the time of the unit's measurement pipeline (the unit plus
 // a small fixed producer and head, the same for every configuration of the unit); a record
@@ -20,6 +23,7 @@ namespace m1c::schedules {
 struct TuningRecord {
     nlohmann::json device;  // {"cpu": string, "features": [string...], "runner"?: string}
     std::string target;     // Halide target string the code was compiled for
+    int threads = 1;        // Halide threads while measured (0: all cores)
     nlohmann::json op;      // unit_key
     nlohmann::json config;  // config_to_json
     double median_ms = 0;
@@ -31,7 +35,8 @@ struct TuningRecord {
     bool confirmed = false;
 };
 
-constexpr int kRecordsVersion = 1;
+constexpr int kRecordsVersion = 2;        // written
+constexpr int kOldestRecordsVersion = 1;  // still read (threads = 1)
 
 // Throws m1c::Error naming `path` and what is wrong (missing, not JSON, wrong version,
 // wrong types). Knob legality is checked where a record is used (it needs the op's shape).

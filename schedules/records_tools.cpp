@@ -13,7 +13,8 @@ using nlohmann::json;
 namespace {
 
 json record_json(const TuningRecord &r) {
-    return json{{"device", r.device}, {"target", r.target},   {"op", r.op},     {"config", r.config},
+    return json{{"device", r.device}, {"target", r.target},   {"threads", r.threads},
+                {"op", r.op},         {"config", r.config},
                 {"median_ms", r.median_ms}, {"runs", r.runs}, {"when", r.when}, {"confirmed", r.confirmed}};
 }
 
@@ -82,14 +83,16 @@ std::string summarize_records(const std::vector<TuningRecord> &records) {
     struct Group {
         json device;
         std::string target;
+        int threads = 1;
         size_t records = 0, baselines = 0, confirmed = 0;
         std::map<std::string, Op> ops;  // by op key text
     };
-    std::map<std::string, Group> groups;  // by device + target
+    std::map<std::string, Group> groups;  // by device + target + threads
     for (const TuningRecord &r : records) {
-        Group &g = groups[r.device.dump() + " " + r.target];
+        Group &g = groups[r.device.dump() + " " + r.target + " " + std::to_string(r.threads)];
         g.device = r.device;
         g.target = r.target;
+        g.threads = r.threads;
         ++g.records;
         g.confirmed += r.confirmed;
         if (r.config.contains("baseline")) {
@@ -102,10 +105,12 @@ std::string summarize_records(const std::vector<TuningRecord> &records) {
         if (!op.pick || rank(&r) < rank(op.pick)) op.pick = &r;
     }
     std::ostringstream out;
-    out << records.size() << " records, " << groups.size() << " device/target pair" << (groups.size() == 1 ? "" : "s")
+    out << records.size() << " records, " << groups.size() << " device/target/threads group" << (groups.size() == 1 ? "" : "s")
         << "\n";
     for (const auto &[name, g] : groups) {
-        out << "\ndevice " << device_name(g.device) << ", target " << g.target << ": " << g.records << " records ("
+        out << "\ndevice " << device_name(g.device) << ", target " << g.target << ", "
+            << (g.threads ? std::to_string(g.threads) : std::string("all")) << " thread"
+            << (g.threads == 1 ? "" : "s") << ": " << g.records << " records ("
             << g.baselines << " baselines, " << g.confirmed << " confirmed), " << g.ops.size() << " ops\n";
         char line[160];
         std::snprintf(line, sizeof line, "  %-34s %8s %10s  %s\n", "op", "measured", "pick ms", "pick (confirmed first, then fastest)");

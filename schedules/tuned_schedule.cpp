@@ -1,10 +1,13 @@
 // Tuned schedules: the default knobs, with each tuning unit's knobs replaced by the fastest
 // matching record (same op shape, same target class, and -- when the code runs on this
-// machine's kind of CPU -- recorded on this CPU). Units without one keep the default
-// template, and the log says which.
+// machine's kind of CPU -- recorded on this CPU), measured with the build's thread count
+// when the op has such records. Units without one keep the default template, and the log
+// says which.
 #include "tuned_schedule.h"
 
+#include <cstdlib>
 #include <map>
+#include <tuple>
 
 #include "codegen/targets.h"
 #include "core/error.h"
@@ -14,8 +17,27 @@
 
 namespace m1c::schedules {
 
+namespace {
+
+// How a record ranks for a build of `threads` threads (lower first): its thread count's
+// distance from the build's (0, all cores, counts as farther than any number), then
+// the count itself (never two counts mixed), then confirmed records (measured side by side
+// with the default), then the fastest.
+std::tuple<int, int, bool, double> rank(const TuningRecord &t, int threads) {
+    const int distance = t.threads == threads ? 0
+                         : (t.threads == 0 || threads == 0) ? 2048
+                                                            : std::abs(t.threads - threads);
+    return {distance, t.threads, !t.confirmed, t.median_ms};
+}
+
+std::string thread_words(int n) {
+    return n == 0 ? "all cores" : std::to_string(n) + (n == 1 ? " thread" : " threads");
+}
+
+}  // namespace
+
 ScheduleReport apply_tuned_schedule(codegen::LoweredPipeline &p, const Halide::Target &target,
-                                    const std::string &records_file, std::ostream &log) {
+                                    const std::string &records_file, std::ostream &log, int threads) {
     std::vector<TuningRecord> records;
     try {
         records = read_records(records_file);
@@ -42,9 +64,7 @@ ScheduleReport apply_tuned_schedule(codegen::LoweredPipeline &p, const Halide::T
         ++usable;
         const std::string key = r.op.dump();
         auto it = best.find(key);
-        // Confirmed records first (measured side by side), then the fastest.
-        auto rank = [&](const TuningRecord &t) { return std::make_pair(!t.confirmed, t.median_ms); };
-        if (it == best.end() || rank(r) < rank(records[it->second])) best[key] = i;
+        if (it == best.end() || rank(r, threads) < rank(records[it->second], threads)) best[key] = i;
     }
     if (usable == 0)
         log << "m1c: --schedule " << records_file << ": no record for this device"
@@ -53,7 +73,7 @@ ScheduleReport apply_tuned_schedule(codegen::LoweredPipeline &p, const Halide::T
 
     ScheduleReport report;
     report.name = "tuned/" + cp.name;
-    std::vector<std::string> fallback;
+    std::vector<std::string> fallback, other_threads;
     int tuned = 0;
     const std::vector<TuneUnit> units = tune_units(p);
     for (const TuneUnit &u : units) {
@@ -74,6 +94,8 @@ ScheduleReport apply_tuned_schedule(codegen::LoweredPipeline &p, const Halide::T
         if (!bad.empty()) throw Error(where + ": illegal knob value: " + bad);
         set_config(knobs, u, c);
         ++tuned;
+        if (records[it->second].threads != threads)
+            other_threads.push_back(unit_name(p, u) + " (" + thread_words(records[it->second].threads) + ")");
     }
     if (!fallback.empty() && usable > 0) {
         log << "m1c: --schedule " << records_file << ": no matching record for " << fallback.size()
@@ -81,8 +103,15 @@ ScheduleReport apply_tuned_schedule(codegen::LoweredPipeline &p, const Halide::T
         for (const std::string &f : fallback) log << " " << f << ";";
         log << "\n";
     }
+    if (!other_threads.empty()) {
+        log << "m1c: --schedule " << records_file << ": no record measured with "
+            << thread_words(threads) << " for " << other_threads.size()
+            << " ops; records of another thread count for:";
+        for (const std::string &o : other_threads) log << " " << o << ";";
+        log << "\n";
+    }
     log << "m1c: --schedule " << records_file << ": " << tuned << " of " << units.size()
-        << " ops tuned\n";
+        << " ops tuned (for " << thread_words(threads) << ")\n";
     if (tuned == 0) report.name = "default/" + cp.name;  // nothing matched: say what ran
     report.ops = apply_knobs(p, cp, knobs);
     return report;

@@ -16,6 +16,15 @@ add_test(NAME bench.s0.per_layer_json
 add_test(NAME bench.bad_target
          COMMAND ${CMAKE_COMMAND} -DM1C=$<TARGET_FILE:m1c>
                  "-DARGS=bench|--variant|s0|--target|arm-64-linux" -DEXPECT_STATUS=1
-                 "-DEXPECT=only host" -P ${M1C_BENCH_CHECK})
+                 "-DEXPECT=give host or a target this CPU runs" -P ${M1C_BENCH_CHECK})
 set_tests_properties(bench.s0.smoke bench.s0.per_layer_json bench.bad_target
                      PROPERTIES TIMEOUT 300)
+# A narrower target than the host's (the AVX2 code on any AVX2 machine, AVX-512 or not).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    add_test(NAME bench.s0.avx2_target
+             COMMAND ${CMAKE_COMMAND} -DM1C=$<TARGET_FILE:m1c>
+                     "-DARGS=bench|--variant|s0|--runs|2|--warmup|1|--target|x86-64-linux-avx-avx2-f16c-fma-sse41"
+                     "-DEXPECT=target x86-64-linux-avx-avx2-f16c-fma-sse41.*latency: median"
+                     -P ${M1C_BENCH_CHECK})
+    set_tests_properties(bench.s0.avx2_target PROPERTIES TIMEOUT 300)
+endif()

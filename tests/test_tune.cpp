@@ -102,7 +102,7 @@ TEST(TuneRecords, BadFilesNameTheFileAndTheProblem) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"not json {", "not valid JSON"},
         {"[1, 2]", "not an m1c tuning records file"},
-        {R"({"m1c_tuning_records": 2, "records": []})", "version 2 is not supported"},
+        {R"({"m1c_tuning_records": 3, "records": []})", "version 3 is not supported"},
         {R"({"m1c_tuning_records": "1", "records": []})", "is not supported"},
         {R"({"m1c_tuning_records": 1, "records": {}})", "\"records\" must be an array"},
         {R"({"m1c_tuning_records": 1, "records": [5]})", "record 0: expected an object"},
@@ -125,7 +125,7 @@ TEST(TuneRecords, BadFilesNameTheFileAndTheProblem) {
     const auto r = test::run_m1c("compile --weights " + test::fixture("s0.pth.tar") + " --name x --out-dir " +
                                  (dir / "out").string() + " --schedule " + (dir / "bad2.json").string());
     EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_NE(r.output.find("version 2 is not supported"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("version 3 is not supported"), std::string::npos) << r.output;
 }
 
 // ---- tuned schedules -----------------------------------------------------------------

@@ -273,8 +273,8 @@ TEST(TuneRecordsCli, MergeKeepsEveryMeasurementAndShowSummarises) {
     EXPECT_DOUBLE_EQ(merged[2].median_ms, 0.4);
     const auto s = test::run_m1c("records show " + c);
     ASSERT_EQ(s.status, 0) << s.output;
-    EXPECT_NE(s.output.find("5 records, 2 device/target pairs"), std::string::npos) << s.output;
-    EXPECT_NE(s.output.find("device \"board A\" (remote), target arm-64-linux: 4 records (0 baselines, 1 confirmed), 2 ops"),
+    EXPECT_NE(s.output.find("5 records, 2 device/target/threads groups"), std::string::npos) << s.output;
+    EXPECT_NE(s.output.find("device \"board A\" (remote), target arm-64-linux, 1 thread: 4 records (0 baselines, 1 confirmed), 2 ops"),
               std::string::npos) << s.output;
     // The op of cin 32 on board A: the confirmed record (0.6 ms) over the faster 0.4 ms.
     EXPECT_NE(s.output.find("pw 32->64 8x8"), std::string::npos) << s.output;
@@ -285,12 +285,12 @@ TEST(TuneRecordsCli, BadFilesAreRefusedAsScheduleRefusesThem) {
     const fs::path dir = scratch("merge_bad");
     const std::string good = (dir / "good.json").string(), bad = (dir / "bad.json").string();
     schedules::write_records(good, {small_record("board A", 32, 0.5)});
-    std::ofstream(bad) << R"({"m1c_tuning_records": 2, "records": []})";
+    std::ofstream(bad) << R"({"m1c_tuning_records": 3, "records": []})";
     for (const std::string &cmd : {"records merge " + good + " " + bad + " --out " + (dir / "c.json").string(),
                                    "records show " + bad}) {
         const auto r = test::run_m1c(cmd);
         EXPECT_EQ(r.status, 1) << r.output;
-        EXPECT_NE(r.output.find(bad + ": records version 2 is not supported (expected 1)"), std::string::npos)
+        EXPECT_NE(r.output.find(bad + ": records version 3 is not supported (expected 1 to 2)"), std::string::npos)
             << r.output;
     }
     EXPECT_FALSE(fs::exists(dir / "c.json"));

@@ -25,6 +25,8 @@
 #include "cli/schedule_options.h"
 #include "frontend/random_weights.h"
 #include "codegen/codegen.h"
+#include "codegen/cpu_features.h"
+#include "codegen/targets.h"
 #include "core/error.h"
 #include "ir/graph_stats.h"
 #include "passes/pipeline.h"
@@ -99,9 +101,23 @@ struct Outputs {
     }
 };
 
+// "host": a default Target (HostPipeline takes the host's). Otherwise a target this CPU runs
+// whole, e.g. x86-64-linux-avx-avx2-f16c-fma-sse41 on an AVX-512 machine (the AVX2 code).
+Halide::Target bench_target(const std::string &text) {
+    if (text == "host") return Halide::Target();
+    const Halide::Target t = codegen::parse_target(text), host = codegen::host_target();
+    std::vector<std::string> dropped;
+    codegen::restrict_to_cpu(t, codegen::this_cpu_features(), &dropped);
+    if (t.arch != host.arch || t.bits != host.bits || t.os != host.os || !dropped.empty())
+        throw Error("--target " + text + ": bench runs the pipeline on this machine (" +
+                    host.to_string() + "); give host or a target this CPU runs");
+    return t;
+}
+
 void run(const BenchOptions &o) {
-    if (o.target != "host")
-        throw Error("--target " + o.target + ": bench runs the pipeline on this machine; only host");
+    const Halide::Target target = bench_target(o.target);
+    codegen::ScheduleChoice schedule = o.schedule;  // records measured with --threads preferred
+    schedule.threads = o.threads;
     if (o.threads < 1 || o.threads > 1024)
         throw Error("--threads " + std::to_string(o.threads) + ": expected 1 to 1024");
     if (o.runs < 1 || o.runs > 1000000) throw Error("--runs: expected at least 1");
@@ -129,7 +145,7 @@ void run(const BenchOptions &o) {
     const int64_t macs = graph_stats(fused).macs;
 
     const auto t0 = std::chrono::steady_clock::now();
-    HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
+    HostPipeline pipeline(fused, shape, /*profile=*/false, schedule, target);
     const double jit_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     pipeline.set_num_threads(o.threads);
@@ -166,7 +182,7 @@ void run(const BenchOptions &o) {
     int profiled_runs = 0;
     double profiled_total_ms = 0;
     if (o.per_layer) {
-        HostPipeline prof(fused, shape, /*profile=*/true, o.schedule);
+        HostPipeline prof(fused, shape, /*profile=*/true, schedule, target);
         prof.set_num_threads(o.threads);
         for (int i = 0; i < std::max(o.warmup, 1); ++i) run_once(prof);
         prof.reset_profile();
@@ -289,7 +305,7 @@ void setup(CLI::App &app) {
                  "the measured FMA peak");
     add_model_options(cmd, o->model, /*weights_required=*/false);
     add_input_shape_options(cmd, o->model);
-    cmd->add_option("--target,-t", o->target, "only host: bench runs on this machine")
+    cmd->add_option("--target,-t", o->target, "host, or a target this CPU runs (e.g. x86-64-linux-avx-avx2-f16c-fma-sse41)")
         ->capture_default_str();
     cmd->add_option("--threads", o->threads, "worker threads (>= 1)")->capture_default_str();
     cmd->add_option("--runs", o->runs, "timed runs")->capture_default_str();

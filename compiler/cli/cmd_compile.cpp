@@ -85,6 +85,11 @@ void setup(CLI::App &app) {
                   "firmware library: single-threaded, no heap; N_run_in() computes in a "
                   "caller-owned workspace of N_WORKSPACE_BYTES planned at compile time");
     add_schedule_options(cmd, options->schedule);
+    cmd->add_option("--schedule-threads", options->schedule.threads,
+                    "with --schedule: prefer records measured with this many threads (m1c tune "
+                    "--threads; 0: all cores), the count the library will run with")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1024));
     add_precision_options(cmd, options->precision);
     add_feature_options(cmd, options->features);
     cmd->callback([options] { run(*options); });

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <thread>
 
 #include "cli/command.h"
 #include "cli/feature_options.h"
@@ -83,12 +84,19 @@ void print_top(const float *row, int classes, int k, bool imagenet) {
 
 // A backbone build: the feature maps of the whole input (one batch), saved to --output
 // (.npz, one array per stage).
+// The schedule choice for o.threads (records measured with that count preferred).
+codegen::ScheduleChoice schedule_for(const RunOptions &o) {
+    codegen::ScheduleChoice s = o.schedule;
+    s.threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    return s;
+}
+
 void run_backbone(const RunOptions &o, const Graph &fused, const InputShape &shape, RunInput &in) {
     std::vector<float> input(size_t(shape.batch) * 3 * shape.height * shape.width);
     in.read(0, shape.batch, input.data());
     const std::string description = in.description();
     const auto t0 = std::chrono::steady_clock::now();
-    HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
+    HostPipeline pipeline(fused, shape, /*profile=*/false, schedule_for(o));
     pipeline.set_num_threads(o.threads);
     const auto t_compiled = std::chrono::steady_clock::now();
     std::vector<std::vector<float>> maps;
@@ -168,7 +176,7 @@ void run(const RunOptions &o) {
         writer = std::make_unique<NpyWriter>(o.output, std::vector<int64_t>{total, model.spec.num_classes});
 
     const auto t_compile = clock::now();
-    HostPipeline pipeline(fused, shape, /*profile=*/false, o.schedule);
+    HostPipeline pipeline(fused, shape, /*profile=*/false, schedule_for(o));
     pipeline.set_num_threads(o.threads);
     const double compile_seconds = seconds(clock::now() - t_compile);
     const int classes = pipeline.num_classes();

@@ -58,8 +58,11 @@ std::vector<float> run_on_host(const Graph &fused, const InputShape &shape,
 // then gives the time spent in each Func since the last reset_profile().
 class HostPipeline {
 public:
+    // `target`: one this CPU runs (e.g. x86-64-linux-avx2-fma on an AVX-512 machine, to time
+    // the AVX2 code); a default-constructed Target is the host's (targets.h).
     HostPipeline(const Graph &fused, const InputShape &shape, bool profile = false,
-                 const codegen::ScheduleChoice &schedule = {});
+                 const codegen::ScheduleChoice &schedule = {},
+                 const Halide::Target &target = Halide::Target());
     ~HostPipeline();
     HostPipeline(const HostPipeline &) = delete;
     HostPipeline &operator=(const HostPipeline &) = delete;

@@ -70,7 +70,7 @@ struct HostPipeline::Impl {
 };
 
 HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool profile,
-                           const codegen::ScheduleChoice &schedule)
+                           const codegen::ScheduleChoice &schedule, const Halide::Target &target)
     : impl_(std::make_unique<Impl>()) {
     check_codegen_form(fused);
     Impl &m = *impl_;
@@ -79,6 +79,7 @@ HostPipeline::HostPipeline(const Graph &fused, const InputShape &shape, bool pro
     const bool int8 = codegen::is_int8_graph(fused);
     // Without features the CPU lacks; int8 with AVX512-VNNI where the CPU has it (targets.h).
     m.target = int8 ? codegen::host_target_int8() : codegen::host_target();
+    if (target.arch != Halide::Target::ArchUnknown) m.target = target;
     m.lowered = codegen::lower_any(fused, shape, /*external_weights=*/false,
                                    codegen::WeightsDType::F32, m.target);
     if (profile) m.target = m.target.with_feature(Halide::Target::Profile);

@@ -15,7 +15,7 @@ schedules::ScheduleReport apply_schedule(LoweredPipeline &p, const Halide::Targe
                     "default schedule or --schedule");
     if (!choice.autoscheduler.empty()) return apply_autoscheduler(p, target, choice.autoscheduler, log);
     if (!choice.records_file.empty())
-        return schedules::apply_tuned_schedule(p, target, choice.records_file, log);
+        return schedules::apply_tuned_schedule(p, target, choice.records_file, log, choice.threads);
     return schedules::apply_default_schedule(p, target);
 }
 

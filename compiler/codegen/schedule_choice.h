@@ -17,6 +17,9 @@ namespace m1c::codegen {
 struct ScheduleChoice {
     std::string records_file;   // tuned schedule records (JSON); empty: default templates
     std::string autoscheduler;  // Adams2019, Li2018 or Mullapudi2016; empty: none
+    // The thread count the code is built for (0: all cores): records measured with it are
+    // preferred (m1c tune --threads).
+    int threads = 1;
     bool is_default() const { return records_file.empty() && autoscheduler.empty(); }
 };
 

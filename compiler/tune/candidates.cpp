@@ -44,7 +44,7 @@ Candidate baseline_candidate(const Graph &fused, const TuneUnit &unit, const Cpu
 }
 
 Candidate model_candidate(const Graph &fused, const InputShape &shape, const Halide::Target &target,
-                          const std::string &records) {
+                          const std::string &records, int threads) {
     const Graph *g = &fused;
     return [=] {
         codegen::LoweredPipeline p = codegen::lower(*g, shape, false);
@@ -52,7 +52,7 @@ Candidate model_candidate(const Graph &fused, const InputShape &shape, const Hal
             schedules::apply_default_schedule(p, target);
         } else {
             std::ostringstream quiet;
-            schedules::apply_tuned_schedule(p, target, records, quiet);
+            schedules::apply_tuned_schedule(p, target, records, quiet, threads);
         }
         return p;
     };

@@ -21,7 +21,7 @@ Candidate unit_candidate(const Graph &fused, const schedules::TuneUnit &unit, co
 Candidate baseline_candidate(const Graph &fused, const schedules::TuneUnit &unit, const schedules::CpuParams &cp);
 // The whole model with the default schedule (records empty) or the records of `records`.
 Candidate model_candidate(const Graph &fused, const InputShape &shape, const Halide::Target &target,
-                          const std::string &records);
+                          const std::string &records, int threads = 1);
 
 // {"op": key, "config": config}, compact: what a measurement binary says a slot is.
 std::string candidate_label(const nlohmann::json &op, const nlohmann::json &config);

@@ -19,8 +19,8 @@ json remote_device(const std::string &cpu, const Halide::Target &target) {
     return json{{"cpu", cpu}, {"features", features}, {"runner", "remote"}};
 }
 
-RecordBook::RecordBook(std::string path, json device, Halide::Target target)
-    : path_(std::move(path)), device_(std::move(device)), target_(target) {}
+RecordBook::RecordBook(std::string path, json device, Halide::Target target, int threads)
+    : path_(std::move(path)), device_(std::move(device)), target_(target), threads_(threads) {}
 
 const std::vector<TuningRecord> &RecordBook::load() {
     std::error_code ec;
@@ -29,7 +29,7 @@ const std::vector<TuningRecord> &RecordBook::load() {
 }
 
 bool RecordBook::mine(const TuningRecord &r) const {
-    if (!schedules::same_target_class(r.target, target_)) return false;
+    if (!schedules::same_target_class(r.target, target_) || r.threads != threads_) return false;
     const bool local = device_.value("runner", "") == "local";
     if ((r.device.value("runner", "") == "local") != local) return false;
     return r.device.at("cpu") == device_.at("cpu");
@@ -39,6 +39,7 @@ TuningRecord RecordBook::make(const json &op, const json &config, const Measurem
     TuningRecord rec;
     rec.device = device_;
     rec.target = target_.to_string();
+    rec.threads = threads_;
     rec.op = op;
     rec.config = config;
     rec.median_ms = m.median_ms;

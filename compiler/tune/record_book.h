@@ -22,7 +22,7 @@ nlohmann::json remote_device(const std::string &cpu, const Halide::Target &targe
 
 class RecordBook {
 public:
-    RecordBook(std::string path, nlohmann::json device, Halide::Target target);
+    RecordBook(std::string path, nlohmann::json device, Halide::Target target, int threads = 1);
 
     // Reads the file if it exists (its records are kept as they are) and returns them.
     const std::vector<schedules::TuningRecord> &load();
@@ -46,6 +46,7 @@ private:
     std::string path_;
     nlohmann::json device_;
     Halide::Target target_;
+    int threads_ = 1;  // Halide threads while measuring (m1c tune --threads)
     std::vector<schedules::TuningRecord> loaded_;
     std::map<int, std::vector<schedules::TuningRecord>> added_;  // by batch
 };

@@ -55,7 +55,7 @@ void Tuner::run() {
         log_ << "tune: note: --jobs " << o_.jobs << " on this machine: compiling runs while it measures, "
              << "so the times are noisier\n";
     probe();
-    book_ = std::make_unique<RecordBook>(o_.out, device_, target_);
+    book_ = std::make_unique<RecordBook>(o_.out, device_, target_, o_.threads);
     const int resumed = search_.resume(book_->load(), [&](const auto &r) { return book_->mine(r); }, o_.out);
     if (resumed) log_ << "tune: resuming from " << resumed << " measurements in " << o_.out << "\n";
     search();

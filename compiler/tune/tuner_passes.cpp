@@ -115,7 +115,7 @@ void Tuner::summary() {
 // The whole model, default schedule vs the records just written, on the same runners.
 void Tuner::final_check() {
     const std::vector<Candidate> both = {model_candidate(fused_, shape_, target_, ""),
-                                         model_candidate(fused_, shape_, target_, o_.out)};
+                                         model_candidate(fused_, shape_, target_, o_.out, o_.threads)};
     const std::vector<std::string> labels = {json{{"model", "default"}}.dump(), json{{"model", "tuned"}}.dump()};
     MeasureOptions mo = mo_;
     mo.runs = std::max(mo_.runs, 15);
