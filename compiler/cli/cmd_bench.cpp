@@ -4,6 +4,7 @@
 // --per-layer: Halide's sampling profiler (Target::Profile) on a second, profiled build of
 // the pipeline; time per fused op (a depthwise conv computed inside its consumer's tiles is
 // its own Func, so it is reported on its own line).
+// --features (and --output-stride): a backbone build, timed through run_features.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/feature_options.h"
 #include "cli/fma_peak.h"
 #include "cli/model_options.h"
 #include "cli/precision_options.h"
@@ -37,6 +39,7 @@ struct BenchOptions {
     bool per_layer = false, json = false;
     codegen::ScheduleChoice schedule;
     PrecisionOptions precision;
+    FeatureOptions features;
 };
 
 double percentile(std::vector<double> v, double p) {
@@ -75,6 +78,27 @@ struct Layer {
     std::vector<std::pair<std::string, double>> funcs;  // Func name, ms per run
 };
 
+// Where a run writes: logits, or (a backbone build) every feature map, NCHW, one after the other.
+struct Outputs {
+    std::vector<float> data;
+    std::vector<float *> features;
+    Outputs(const HostPipeline &pl, const InputShape &shape) {
+        std::vector<size_t> offsets;
+        for (const auto &[name, d] : pl.feature_shapes()) {
+            offsets.push_back(data.size());
+            data.resize(data.size() + size_t(d[0]) * d[1] * d[2] * d[3]);
+        }
+        if (offsets.empty()) data.resize(size_t(shape.batch) * pl.num_classes());
+        for (size_t off : offsets) features.push_back(data.data() + off);
+    }
+    void run(HostPipeline &pl, const float *input) {
+        if (features.empty())
+            pl.run(input, data.data());
+        else
+            pl.run_features(input, features.data());
+    }
+};
+
 void run(const BenchOptions &o) {
     if (o.target != "host")
         throw Error("--target " + o.target + ": bench runs the pipeline on this machine; only host");
@@ -97,10 +121,10 @@ void run(const BenchOptions &o) {
         weights_label = "RANDOM weights (no --weights; timing only)";
     } else {
         model = load_model(o.model.request(), std::cerr);
-        require_head(model);
         weights_label = model.weights_path;
     }
     Graph fused = fold_and_fuse(build_graph(model.spec, model.format, model.weights, shape));
+    apply_features(o.features, model, o.precision.int8(), fused);  // classifiers: require_head
     const nlohmann::json precision = apply_precision(o.precision, model, shape, fused, std::cerr);
     const int64_t macs = graph_stats(fused).macs;
 
@@ -116,17 +140,18 @@ void run(const BenchOptions &o) {
         std::uniform_real_distribution<float> d(-2.0f, 2.0f);
         for (float &v : input) v = d(rng);
     }
-    std::vector<float> logits(size_t(shape.batch) * pipeline.num_classes());
+    Outputs out(pipeline, shape);
+    auto run_once = [&](HostPipeline &pl) { out.run(pl, input.data()); };
     auto timed_run = [&] {
         const auto a = std::chrono::steady_clock::now();
-        pipeline.run(input.data(), logits.data());
+        run_once(pipeline);
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
     };
     for (int i = 0; i < o.warmup; ++i) timed_run();
     std::vector<double> times;
     for (int i = 0; i < o.runs; ++i) times.push_back(timed_run());
-    for (float v : logits)
-        if (!std::isfinite(v)) throw Error("the pipeline produced non-finite logits");
+    for (float v : out.data)
+        if (!std::isfinite(v)) throw Error("the pipeline produced non-finite outputs");
 
     const double median = percentile(times, 50), p90 = percentile(times, 90),
                  best = *std::min_element(times.begin(), times.end());
@@ -143,11 +168,11 @@ void run(const BenchOptions &o) {
     if (o.per_layer) {
         HostPipeline prof(fused, shape, /*profile=*/true, o.schedule);
         prof.set_num_threads(o.threads);
-        for (int i = 0; i < std::max(o.warmup, 1); ++i) prof.run(input.data(), logits.data());
+        for (int i = 0; i < std::max(o.warmup, 1); ++i) run_once(prof);
         prof.reset_profile();
         // The profiler samples every millisecond: at least ~2 s of samples.
         const int runs = std::max(o.runs, int(std::ceil(2000.0 / std::max(median, 0.1))));
-        for (int i = 0; i < runs; ++i) prof.run(input.data(), logits.data());
+        for (int i = 0; i < runs; ++i) run_once(prof);
         const auto funcs = prof.profile(&profiled_runs);
         const int nruns = std::max(profiled_runs, 1);
         std::map<std::string, size_t> by_prefix;
@@ -274,6 +299,7 @@ void setup(CLI::App &app) {
     cmd->add_flag("--json", o->json, "print a JSON report");
     add_schedule_options(cmd, o->schedule);
     add_precision_options(cmd, o->precision);
+    add_feature_options(cmd, o->features);
     o->precision.default_calibration = "random:8";
     cmd->callback([o] { run(*o); });
 }
