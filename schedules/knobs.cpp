@@ -73,13 +73,6 @@ std::vector<std::string> apply_knobs(codegen::LoweredPipeline &p, const CpuParam
         }
         ops.push_back(L.name + ": " + line);
     }
-    // Dilated depthwise ops inside their consumer: the consumer's rows reordered, once the
-    // consumer has its own schedule (schedules/dilated_depthwise.cpp).
-    for (size_t i = 0; i + 1 < p.convs.size(); ++i)
-        if (p.convs[i].kind == ConvKind::Depthwise && !p.convs[i].has_se && knobs[i].dw.inside &&
-            can_compute_inside(p, i, knobs) && use_dilated_rows(p.convs[i], p.convs[i + 1]))
-            ops[i] += "; " + interleave_dilated_rows(p, p.convs[i], p.convs[i].out,
-                                                     tiled_func(p.convs[i + 1]), cp);
     if (!p.features.empty()) {  // a backbone build: feature outputs instead of the head
         for (const std::string &line : schedule_feature_outputs(p, cp)) ops.push_back(line);
         return ops;

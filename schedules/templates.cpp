@@ -150,7 +150,6 @@ namespace {
 // (the default: 4 pixels where the row has them). Returns the pixels unrolled.
 int depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L, Func f,
                     const DepthwiseKnobs &k) {
-    if (use_dilated_depthwise(L, k)) return dilated_depthwise_loops(p, L, f, k);
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     const int lanes = k.lanes;
     align_channels(f, L);
@@ -164,13 +163,6 @@ int depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredCon
     }
     if (lanes > 1) f.vectorize(ci);
     return ux;
-}
-
-std::string unrolled_pixels(const codegen::LoweredConv &L, const DepthwiseKnobs &k, int ux) {
-    std::string s = std::to_string(ux) + " pixels unrolled";
-    if (use_dilated_depthwise(L, k))
-        s += " " + std::to_string(L.dilation) + " apart (dilation " + std::to_string(L.dilation) + ")";
-    return s;
 }
 }  // namespace
 
@@ -191,7 +183,7 @@ std::string schedule_depthwise_at(const codegen::LoweredPipeline &p, const codeg
     f.compute_at(consumer, at);
     const int ux = depthwise_loops(p, L, f, k);
     return "depthwise: computed per output row inside the next op's row loop, vector " +
-           std::to_string(k.lanes) + " channels outer, " + unrolled_pixels(L, k, ux);
+           std::to_string(k.lanes) + " channels outer, " + std::to_string(ux) + " pixels unrolled";
 }
 
 std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
@@ -201,7 +193,7 @@ std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
     const int ux = depthwise_loops(p, L, f, k);
     parallel_loop(f, p.y, cp);
     return "depthwise: at root, rows in parallel, vector " + std::to_string(k.lanes) +
-           " channels outer, " + unrolled_pixels(L, k, ux);
+           " channels outer, " + std::to_string(ux) + " pixels unrolled";
 }
 
 void schedule_elementwise_root(const codegen::LoweredPipeline &p, Func f, int channels,

@@ -82,21 +82,6 @@ std::string schedule_depthwise_root(const codegen::LoweredPipeline &p,
                                     const codegen::LoweredConv &L, Halide::Func f,
                                     const DepthwiseKnobs &k, const CpuParams &cp);
 
-// Dilated depthwise convs (schedules/dilated_depthwise.cpp): whether `L` gets the dilated
-// loops (dilation > 1 and a row of at least ux * d pixels), and those loops: the k.ux
-// pixels unrolled are d apart, so that neighbouring taps share their loads as in an
-// undilated row. Returns the pixels unrolled.
-bool use_dilated_depthwise(const codegen::LoweredConv &L, const DepthwiseKnobs &k);
-int dilated_depthwise_loops(const codegen::LoweredPipeline &p, const codegen::LoweredConv &L,
-                            Halide::Func f, const DepthwiseKnobs &k);
-
-// Whether the row loop of `consumer` (a pointwise op that a dilated depthwise op `dw` is
-// computed inside) gets the dilated order; and that order: rows d apart consecutive, `dw_func`
-// computed per row of it. Returns the description.
-bool use_dilated_rows(const codegen::LoweredConv &dw, const codegen::LoweredConv &consumer);
-std::string interleave_dilated_rows(const codegen::LoweredPipeline &p, const codegen::LoweredConv &dw,
-                                    Halide::Func dw_func, Halide::Func consumer, const CpuParams &cp);
-
 // An elementwise (c, x, y, n) Func at root: channels vectorised, rows in parallel.
 void schedule_elementwise_root(const codegen::LoweredPipeline &p, Halide::Func f, int channels,
                                const CpuParams &cp);
