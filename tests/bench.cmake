@@ -16,7 +16,7 @@ add_test(NAME bench.s0.per_layer_json
 add_test(NAME bench.s0.features_os8
          COMMAND ${CMAKE_COMMAND} -DM1C=$<TARGET_FILE:m1c>
                  "-DARGS=bench|--variant|s0|--features|stage2,stage4|--output-stride|8|--input-size|128x128|--runs|2|--warmup|1|--threads|1|--per-layer"
-                 "-DEXPECT=latency: median [0-9]+[.][0-9]+ ms.*stage4.0.reparam_conv +dw3x3 "
+                 "-DEXPECT=latency: median [0-9]+[.][0-9]+ ms.*stage4.0.reparam_conv +dw3x3@d4 "
                  -P ${M1C_BENCH_CHECK})
 # Bad input: a clear message and exit status 1.
 add_test(NAME bench.bad_target
