@@ -52,16 +52,46 @@ std::string spec_args(const std::string &v) {
 struct Toolchain {
     std::string cc = "cc", runner;
 };
+// ARM64: cross-linked, run under qemu (skipped when either tool is missing).
+const Toolchain kArm64{"aarch64-linux-gnu-gcc", "qemu-aarch64 -L /usr/aarch64-linux-gnu "};
+bool have_arm64_tools() {
+    return test::run_command("command -v qemu-aarch64 && command -v aarch64-linux-gnu-gcc").status == 0;
+}
+
+// The reference input and hub/<ref>_feat_stage1..4.npy (batch 2); for batch 1, their first
+// image, written into `dir` by numpy (NCHW: the first half of each array). Returns the
+// arguments of tests/c/run_features.c.
+std::string reference_args(const fs::path &dir, const std::string &v, const std::string &ref, int batch) {
+    std::string args = hub(v + "_feat_input.npy");
+    for (int s = 1; s <= 4; ++s) args += " " + hub(ref + "_feat_stage" + std::to_string(s) + ".npy");
+    if (batch == 2) return args;
+    const std::string script =
+        "import numpy as np, os, sys\n"
+        "for f in sys.argv[2:]:\n"
+        "    np.save(os.path.join(sys.argv[1], os.path.basename(f)), np.load(f)[:1])\n";
+    const auto r = test::run_command("/usr/bin/python3 -c \"" + script + "\" " + dir.string() + " " + args);
+    EXPECT_EQ(r.status, 0) << r.output;
+    std::string sliced;
+    for (size_t start = 0; start < args.size();) {
+        size_t end = args.find(' ', start);
+        if (end == std::string::npos) end = args.size();
+        sliced += " " + (dir / fs::path(args.substr(start, end - start)).filename()).string();
+        start = end + 1;
+    }
+    return sliced;
+}
 
 // Compiles `v` with every feature and links tests/c/run_features.c; runs it on the reference
-// hub/<ref>_feat_stage*.npy (default: v's; "custom_os8": at output stride 8).
+// hub/<ref>_feat_stage*.npy (default: v's; "custom_os8": at output stride 8), batch 2 or
+// (slow qemu runs) the first image only.
 void compile_and_check(const std::string &v, const std::string &weights, const std::string &extra,
                        const std::string &tag, bool firmware, const Toolchain &tc = {},
-                       std::string ref = "") {
+                       std::string ref = "", int batch = 2) {
     if (ref.empty()) ref = v;
     const fs::path dir = test::fresh_dir("backbone", tag);
     auto r = run_m1c("compile --weights " + weights + spec_args(v) + " --features " + kAll +
-                     " --input-size 256x320 --batch 2 --name " + tag + " --out-dir " + dir.string() + extra);
+                     " --input-size 256x320 --batch " + std::to_string(batch) + " --name " + tag +
+                     " --out-dir " + dir.string() + extra);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto manifest = test::read_json((dir / (tag + ".json")).string());
     ASSERT_EQ(manifest["features"].size(), 4u);
@@ -76,9 +106,7 @@ void compile_and_check(const std::string &v, const std::string &weights, const s
                           " " + src + "/run_features.c " + (dir / ("lib" + tag + ".a")).string() +
                           " -lpthread -ldl -lm -o " + (dir / "run").string());
     ASSERT_EQ(r.status, 0) << r.output;
-    std::string refs;
-    for (int s = 1; s <= 4; ++s) refs += " " + hub(ref + "_feat_stage" + std::to_string(s) + ".npy");
-    r = test::run_command(tc.runner + (dir / "run").string() + " " + hub(v + "_feat_input.npy") + refs);
+    r = test::run_command(tc.runner + (dir / "run").string() + " " + reference_args(dir, v, ref, batch));
     EXPECT_EQ(r.status, 0) << r.output;
 }
 
@@ -154,10 +182,9 @@ TEST(BackboneLibrary, S0HeadlessHostLibraryFromCMatchesPyTorch) {
 }
 
 TEST(BackboneLibrary, CustomSpecArm64LibraryUnderQemuMatchesPyTorch) {
-    if (test::run_command("command -v qemu-aarch64 && command -v aarch64-linux-gnu-gcc").status != 0)
-        GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
+    if (!have_arm64_tools()) GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
     compile_and_check("custom", fixture("custom.pth.tar"), " --target arm-64-linux", "bb_custom_arm", false,
-                      Toolchain{"aarch64-linux-gnu-gcc", "qemu-aarch64 -L /usr/aarch64-linux-gnu "});
+                      kArm64);
 }
 
 // ---- --output-stride 16 | 8: dilated stages, as segmentation_models_pytorch makes them ----
@@ -217,11 +244,24 @@ TEST(BackboneLibrary, CustomSpecOutputStride16FirmwareLibraryFromCMatchesPyTorch
 }
 
 TEST(BackboneLibrary, CustomSpecOutputStride8Arm64LibraryUnderQemuMatchesPyTorch) {
-    if (test::run_command("command -v qemu-aarch64 && command -v aarch64-linux-gnu-gcc").status != 0)
-        GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
+    if (!have_arm64_tools()) GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
     compile_and_check("custom", fixture("custom.pth.tar"), " --output-stride 8 --target arm-64-linux",
                       "bb_custom_os8_arm", false,
-                      Toolchain{"aarch64-linux-gnu-gcc", "qemu-aarch64 -L /usr/aarch64-linux-gnu "}, "custom_os8");
+                      kArm64, "custom_os8");
+}
+
+// S0 and S4 for ARM64 under qemu, dilated (S4: stage4's squeeze-excite blocks too), one
+// image: the emulated NEON code is slow (S4: ~35 s of qemu, ~25 s of Halide compile).
+TEST(BackboneLibrary, S0OutputStride8Arm64LibraryUnderQemuMatchesPyTorch) {
+    if (!have_arm64_tools()) GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
+    compile_and_check("s0", hub("timm_s0_reparam/model.safetensors"), " --output-stride 8 --target arm-64-linux",
+                      "bb_s0_os8_arm", false, kArm64, "s0_os8", /*batch=*/1);
+}
+
+TEST(BackboneLibrary, S4OutputStride16Arm64LibraryUnderQemuMatchesPyTorch) {
+    if (!have_arm64_tools()) GTEST_SKIP() << "qemu-aarch64 or aarch64-linux-gnu-gcc missing";
+    compile_and_check("s4", fixture("s4_fused.pth.tar"), " --output-stride 16 --target arm-64-linux",
+                      "bb_s4_os16_arm", false, kArm64, "s4_os16", /*batch=*/1);
 }
 
 TEST(BackboneCli, InspectShowsDilatedLayersAtOutputStride8) {

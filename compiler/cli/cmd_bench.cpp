@@ -65,6 +65,7 @@ std::string op_kind(const Op &op) {
     std::string k = a.groups > 1 ? "dw" : (a.kernel == 1 ? "pw" : "conv");
     k += std::to_string(a.kernel) + "x" + std::to_string(a.kernel);
     if (a.stride > 1) k += "/" + std::to_string(a.stride);
+    if (a.dilation > 1) k += "@d" + std::to_string(a.dilation);  // --output-stride
     if (a.se) k += "+se";
     return k;
 }
