@@ -82,14 +82,15 @@ void print_top(const float *row, int classes, int k, bool imagenet) {
     }
 }
 
-// A backbone build: the feature maps of the whole input (one batch), saved to --output
-// (.npz, one array per stage).
 // The schedule choice for o.threads (records measured with that count preferred).
 codegen::ScheduleChoice schedule_for(const RunOptions &o) {
     codegen::ScheduleChoice s = o.schedule;
     s.threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     return s;
 }
+
+// A backbone build: the feature maps of the whole input (one batch), saved to --output
+// (.npz, one array per stage).
 
 void run_backbone(const RunOptions &o, const Graph &fused, const InputShape &shape, RunInput &in) {
     std::vector<float> input(size_t(shape.batch) * 3 * shape.height * shape.width);
